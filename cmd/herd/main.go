@@ -1,0 +1,75 @@
+// Command herd is Kubernetes workload orchestration in one binary:
+// `herd server` serves the Kubernetes API on etcd and runs the controllers.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
+
+	"github.com/herd-project/herd/pkg/server"
+)
+
+func main() {
+	if err := newRoot().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "herd:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "herd",
+		Short:         "Kubernetes workload orchestration in one binary",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	root.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
+	root.AddCommand(newServerCmd())
+	return root
+}
+
+func newServerCmd() *cobra.Command {
+	var (
+		o           server.Options
+		etcdServers string
+	)
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Serve the Kubernetes API (embedded etcd by default) and run the controllers",
+		Long: `Serve the Kubernetes API on etcd and run the controllers.
+
+The admin kubeconfig is written to DATA-DIR/admin.kubeconfig once the API is ready:
+  export KUBECONFIG=DATA-DIR/admin.kubeconfig
+  kubectl get namespaces`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if etcdServers != "" {
+				for _, s := range strings.Split(etcdServers, ",") {
+					if s = strings.TrimSpace(s); s != "" {
+						o.EtcdServers = append(o.EtcdServers, s)
+					}
+				}
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return server.Run(ctx, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.DataDir, "data-dir", server.DefaultDataDir(), "directory for etcd data, certificates, the node token and admin.kubeconfig")
+	f.StringVar(&o.Listen, "listen", "0.0.0.0:6443", "HOST:PORT the API listens on (port 0 picks a free port)")
+	f.StringVar(&etcdServers, "etcd-servers", "", "comma-separated client URLs of an external etcd cluster (default: embedded etcd in DATA-DIR/etcd)")
+	f.DurationVar(&o.EventTTL, "event-ttl", time.Hour, "how long events are kept")
+	return cmd
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test herd has: formatting and vet checks, unit tests, integration
+# tests against an in-process server, and end-to-end tests that build the
+# binary and drive it with the real kubectl. Needs Go, gcc and kubectl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v kubectl >/dev/null; then
+	echo "hack/test.sh: kubectl is required for the end-to-end tests" >&2
+	exit 1
+fi
+
+echo "== gofmt"
+unformatted=$(gofmt -l cmd pkg test)
+if [ -n "$unformatted" ]; then
+	echo "gofmt needed on:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test"
+go test -count=1 -timeout 40m "$@" ./...

@@ -1,0 +1,100 @@
+// Package etcd runs the embedded etcd member that backs a single herd server.
+// It only starts and stops etcd; how the API server talks to it (codecs, key
+// prefixes, watch cache) is the apiserver package's business.
+package etcd
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// Embedded is a running single-member etcd.
+type Embedded struct {
+	etcd *embed.Etcd
+	// Endpoint is the client URL the API server should use.
+	Endpoint string
+}
+
+// Start starts a single-member etcd storing its data in dir. Clients reach it
+// over a loopback port chosen by the kernel; peers are not used but etcd needs
+// a peer listener, which is also bound to a free loopback port.
+func Start(ctx context.Context, dir string) (*Embedded, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating etcd data dir: %w", err)
+	}
+	cfg := embed.NewConfig()
+	cfg.Name = "herd"
+	cfg.Dir = dir
+	cfg.WalDir = filepath.Join(dir, "member", "wal")
+	clientURL, err := freeLoopbackURL()
+	if err != nil {
+		return nil, err
+	}
+	peerURL, err := freeLoopbackURL()
+	if err != nil {
+		return nil, err
+	}
+	cfg.ListenClientUrls = []url.URL{*clientURL}
+	cfg.AdvertiseClientUrls = []url.URL{*clientURL}
+	cfg.ListenPeerUrls = []url.URL{*peerURL}
+	cfg.AdvertisePeerUrls = []url.URL{*peerURL}
+	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	// The API server compacts itself every 5 minutes; etcd keeps a bounded history.
+	cfg.AutoCompactionMode = embed.CompactorModeRevision
+	cfg.AutoCompactionRetention = "10000"
+	cfg.QuotaBackendBytes = 8 * 1024 * 1024 * 1024
+	cfg.MaxRequestBytes = 3 * 1024 * 1024
+	cfg.LogLevel = "error"
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(quietLogger())
+	// Keep etcd's own metrics and pprof off the network.
+	cfg.Metrics = "basic"
+
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("starting embedded etcd in %s: %w", dir, err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+	case err := <-e.Err():
+		e.Close()
+		return nil, fmt.Errorf("embedded etcd failed: %w", err)
+	case <-time.After(60 * time.Second):
+		e.Close()
+		return nil, fmt.Errorf("embedded etcd in %s was not ready after 60s", dir)
+	case <-ctx.Done():
+		e.Close()
+		return nil, ctx.Err()
+	}
+	return &Embedded{etcd: e, Endpoint: clientURL.String()}, nil
+}
+
+// Err reports a fatal etcd error after start.
+func (e *Embedded) Err() <-chan error { return e.etcd.Err() }
+
+// Close stops etcd, flushing its data.
+func (e *Embedded) Close() { e.etcd.Close() }
+
+func freeLoopbackURL() (*url.URL, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("finding a free loopback port for etcd: %w", err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return &url.URL{Scheme: "http", Host: addr}, nil
+}
+
+func quietLogger() *zap.Logger {
+	enc := zap.NewProductionEncoderConfig()
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.Lock(os.Stderr), zapcore.ErrorLevel)
+	return zap.New(core)
+}
