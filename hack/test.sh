@@ -10,6 +10,18 @@ if ! command -v kubectl >/dev/null; then
 	exit 1
 fi
 
+# The external-etcd end-to-end test runs Debian's etcd-server.
+if ! command -v etcd >/dev/null; then
+	echo "== installing etcd-server (external etcd test)"
+	if [ "$(id -u)" = 0 ]; then
+		apt-get install -y -qq etcd-server >/dev/null 2>&1 ||
+			{ apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq etcd-server >/dev/null; }
+	else
+		sudo apt-get install -y -qq etcd-server >/dev/null
+	fi
+fi
+export HERD_REQUIRE_ETCD=1
+
 echo "== gofmt"
 unformatted=$(gofmt -l cmd pkg test)
 if [ -n "$unformatted" ]; then

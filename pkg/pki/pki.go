@@ -269,3 +269,13 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// EnsureServing makes sure certPath/keyPath hold a serving certificate signed
+// by ca for hosts, issuing a new one when missing or when a host is not
+// covered (node agents' HTTPS endpoints).
+func EnsureServing(ca *CA, certPath, keyPath, cn string, hosts []string) error {
+	if servingCovers(certPath, ca, hosts) && exists(keyPath) {
+		return nil
+	}
+	return issue(ca, certPath, keyPath, leafTemplate(cn, nil, hosts, x509.ExtKeyUsageServerAuth))
+}

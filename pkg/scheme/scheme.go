@@ -109,6 +109,9 @@ func AddToScheme(s *runtime.Scheme) error {
 	if err := addEventConversions(s); err != nil {
 		return err
 	}
+	if err := addQueryConversions(s); err != nil {
+		return err
+	}
 
 	// Options and status types every group version needs.
 	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})

@@ -28,9 +28,9 @@ import (
 )
 
 // Definitions lists every resource herd serves.
-func Definitions(eventTTL time.Duration) []*registry.Definition {
+func Definitions(eventTTL time.Duration, nodes pod.NodeConnector) []*registry.Definition {
 	return []*registry.Definition{
-		pod.Definition(),
+		pod.Definition(nodes),
 		namespace.Definition(),
 		node.Definition(),
 		coreevent.Definition(eventTTL),

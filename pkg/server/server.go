@@ -112,6 +112,12 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("preparing node token: %w", err)
 	}
 
+	nodes, err := newNodeConnector(ca.PEM, nodeToken)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
 	servers := o.EtcdServers
 	var embedded *etcd.Embedded
 	if len(servers) == 0 {
@@ -133,11 +139,12 @@ func Run(ctx context.Context, o Options) error {
 			nodeToken: {Name: "herd:node-agent", Groups: []string{"system:nodes"}},
 		},
 		EtcdServers: servers,
-		Definitions: Definitions(o.EventTTL),
+		Definitions: Definitions(o.EventTTL, nodes),
 	})
 	if err != nil {
 		return err
 	}
+	nodes.setClient(srv.Client)
 	srv.Generic.AddPostStartHookOrDie("herd-bootstrap", func(hc genericapiserver.PostStartHookContext) error {
 		return bootstrap(hc, srv.Client)
 	})

@@ -24,8 +24,9 @@ import (
 	"github.com/herd-project/herd/pkg/registry"
 )
 
-// Definition returns the pods resource.
-func Definition() *registry.Definition {
+// Definition returns the pods resource; nodes locates node agents for the
+// pods/log subresource.
+func Definition(nodes NodeConnector) *registry.Definition {
 	return &registry.Definition{
 		GroupVersion:  corev1.SchemeGroupVersion,
 		Resource:      "pods",
@@ -57,6 +58,7 @@ func Definition() *registry.Definition {
 		CheckGracefulDelete: checkGracefulDelete,
 		ExtraStorage: map[string]func(*registry.Store) rest.Storage{
 			"binding": func(s *registry.Store) rest.Storage { return &BindingREST{store: s} },
+			"log":     func(s *registry.Store) rest.Storage { return &LogREST{store: s, nodes: nodes} },
 		},
 		Table: printers.For(schema.GroupResource{Resource: "pods"}),
 	}
