@@ -1,0 +1,9 @@
+package replicaset
+
+import "github.com/herd-project/herd/pkg/controller/internal/replication"
+
+const ExpectationsTimeoutForTest = replication.ExpectationsTimeout
+
+func slowStart(n int, fn func() error) (int, error) {
+	return replication.SlowStartBatch(n, SlowStartInitialBatchSize, fn)
+}
