@@ -1,0 +1,532 @@
+package process
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/herd-project/herd/pkg/agent/runtime"
+)
+
+const shimEnv = "HERD_PROCESS_TEST_SHIM"
+
+// TestMain runs the shim when the test binary is re-executed as one.
+func TestMain(m *testing.M) {
+	if os.Getenv(shimEnv) == "1" {
+		os.Exit(ShimMain(os.Args[1:]))
+	}
+	os.Setenv(shimEnv, "1")
+	os.Exit(m.Run())
+}
+
+func newRuntime(t *testing.T, dir string, mod func(*Config)) *Runtime {
+	t.Helper()
+	cfg := Config{
+		StateDir:     dir,
+		ShimCommand:  []string{os.Args[0]},
+		Client:       fake.NewClientset(),
+		PollInterval: 50 * time.Millisecond,
+		NodeAllocatable: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse("2"),
+			corev1.ResourceMemory: resource.MustParse("4Gi"),
+		},
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
+func testPod(uid string, containers ...corev1.Container) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "p-" + uid, Namespace: "ns", UID: types.UID(uid), Labels: map[string]string{"app": "x"}},
+		Spec:       corev1.PodSpec{NodeName: "node1", Containers: containers},
+	}
+}
+
+func sh(name, script string) corev1.Container {
+	return corev1.Container{Name: name, Image: "busybox", Command: []string{"sh", "-c", script}}
+}
+
+func start(t *testing.T, r *Runtime, pod *corev1.Pod, i int) runtime.ContainerID {
+	t.Helper()
+	ctx := context.Background()
+	if err := r.PreparePod(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	id, err := r.StartContainer(ctx, pod, &pod.Spec.Containers[i], runtime.StartOptions{NodeName: "node1", HostIP: "10.0.0.1", PodIP: "10.1.0.5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func waitExit(t *testing.T, r *Runtime, id runtime.ContainerID, timeout time.Duration) runtime.ContainerStatus {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case st := <-r.Exits():
+			if st.ID == id {
+				return st
+			}
+		case <-deadline:
+			t.Fatalf("no exit for %s within %v", id, timeout)
+		}
+	}
+}
+
+var criLine = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) (F|P) (.*)$`)
+
+func readLog(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if l == "" {
+			continue
+		}
+		m := criLine.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("not a CRI log line: %q", l)
+		}
+		out = append(out, m[1]+" "+m[2]+" "+m[3])
+	}
+	return out
+}
+
+func TestEchoLogsAndExitCodes(t *testing.T) {
+	r := newRuntime(t, t.TempDir(), nil)
+	cases := []struct {
+		script string
+		code   int32
+		reason string
+	}{
+		{`echo hello from $HOSTNAME; echo oops >&2`, 0, "Completed"},
+		{`exit 1`, 1, "Error"},
+		{`kill -9 $$$$`, 137, "Error"},
+	}
+	for i, tc := range cases {
+		pod := testPod(fmt.Sprintf("uid-exit-%d", i), sh("c", tc.script))
+		id := start(t, r, pod, 0)
+		st := waitExit(t, r, id, 10*time.Second)
+		if st.State != runtime.StateExited || st.ExitCode != tc.code || st.Reason != tc.reason {
+			t.Errorf("%q: got state %s code %d reason %q, want exited %d %q", tc.script, st.State, st.ExitCode, st.Reason, tc.code, tc.reason)
+		}
+		if st.PodName != pod.Name || st.PodNamespace != "ns" || st.Name != "c" || st.Attempt != 0 || st.StartedAt.IsZero() || st.FinishedAt.Before(st.StartedAt) {
+			t.Errorf("%q: bad identity/times: %+v", tc.script, st)
+		}
+		if i == 0 {
+			got := readLog(t, r.LogPath(pod.UID, "c", 0))
+			want := []string{"stdout F hello from p-uid-exit-0", "stderr F oops"}
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				// stdout and stderr are separate pipes: order between them is not guaranteed.
+				if len(got) != 2 || !(got[0] == want[1] && got[1] == want[0]) {
+					t.Errorf("log = %q, want %q", got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	r := newRuntime(t, t.TempDir(), nil)
+	ctx := context.Background()
+	noCmd := corev1.Container{Name: "c", Image: "nginx:1.27"}
+	missingCM := sh("c", "true")
+	missingCM.Env = []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "x"}, Key: "k"}}}}
+	notFound := corev1.Container{Name: "c", Image: "busybox", Command: []string{"no-such-command-herd"}}
+	cases := []struct {
+		c      corev1.Container
+		reason string
+		msg    string
+	}{
+		{noCmd, "CreateContainerError", "herd's process runtime runs the container's command on the host and cannot run image nginx:1.27's entrypoint: give the container a command"},
+		{missingCM, "CreateContainerConfigError", `configmap "x" not found`},
+		{notFound, "RunContainerError", `exec: "no-such-command-herd": executable file not found in $PATH`},
+	}
+	for i, tc := range cases {
+		pod := testPod(fmt.Sprintf("uid-err-%d", i), tc.c)
+		if err := r.PreparePod(ctx, pod); err != nil {
+			t.Fatal(err)
+		}
+		_, err := r.StartContainer(ctx, pod, &pod.Spec.Containers[0], runtime.StartOptions{})
+		var se *runtime.StartError
+		if !errors.As(err, &se) || se.Reason != tc.reason || se.Message != tc.msg {
+			t.Errorf("case %d: got %v, want %s: %s", i, err, tc.reason, tc.msg)
+		}
+	}
+	list, _ := r.ListContainers(ctx)
+	if len(list) != 0 {
+		t.Errorf("failed starts left runs: %+v", list)
+	}
+}
+
+func TestEnvWorkingDirAndExec(t *testing.T) {
+	r := newRuntime(t, t.TempDir(), nil)
+	wd := t.TempDir()
+	c := sh("c", `echo "$GREETING $(MISSING) $$HOME" > out; sleep 30`)
+	c.Command = []string{"sh", "-c", `echo "$1" > args; echo "$GREETING" > env; sleep 30`, "--", "$(GREETING)-$$(GREETING)-$(NOPE)"}
+	c.Env = []corev1.EnvVar{{Name: "NAME", Value: "world"}, {Name: "GREETING", Value: "hello $(NAME)"}}
+	c.WorkingDir = wd
+	pod := testPod("uid-env", c)
+	id := start(t, r, pod, 0)
+	waitFile(t, filepath.Join(wd, "env"))
+	if got := readTrim(t, filepath.Join(wd, "args")); got != "hello world-$(GREETING)-$(NOPE)" {
+		t.Errorf("args = %q", got)
+	}
+	if got := readTrim(t, filepath.Join(wd, "env")); got != "hello world" {
+		t.Errorf("env = %q", got)
+	}
+	var out, errb bytes.Buffer
+	code, err := r.Exec(context.Background(), id, []string{"sh", "-c", "pwd; echo $NAME; exit 3"}, nil, &out, &errb)
+	if err != nil || code != 3 || out.String() != wd+"\nworld\n" {
+		t.Errorf("exec = %d %v %q (stderr %q)", code, err, out.String(), errb.String())
+	}
+	code, err = r.Exec(context.Background(), id, []string{"no-such-command-herd"}, nil, &out, &errb)
+	if err != nil || code != 127 {
+		t.Errorf("exec of a missing command = %d %v, want 127", code, err)
+	}
+	if err := r.StopContainer(context.Background(), id, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	st := waitExit(t, r, id, 5*time.Second)
+	if st.ExitCode != 143 || st.Reason != "Error" {
+		t.Errorf("stopped: %+v", st)
+	}
+}
+
+func waitFile(t *testing.T, p string) {
+	t.Helper()
+	for i := 0; i < 500; i++ {
+		if fi, err := os.Stat(p); err == nil && fi.Size() > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s never appeared", p)
+}
+
+func readTrim(t *testing.T, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
+}
+
+func TestStopGraceThenKill(t *testing.T) {
+	r := newRuntime(t, t.TempDir(), nil)
+	dir := t.TempDir()
+	c := sh("c", `trap 'echo term > `+dir+`/got' TERM; while true; do sleep 0.05; done`)
+	pod := testPod("uid-stop", c)
+	id := start(t, r, pod, 0)
+	time.Sleep(100 * time.Millisecond)
+	begin := time.Now()
+	if err := r.StopContainer(context.Background(), id, 500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(begin); d < 450*time.Millisecond || d > 5*time.Second {
+		t.Errorf("stop took %v, want about the 500ms grace", d)
+	}
+	if got := readTrim(t, filepath.Join(dir, "got")); got != "term" {
+		t.Errorf("TERM not delivered first: %q", got)
+	}
+	st := waitExit(t, r, id, 5*time.Second)
+	if st.ExitCode != 137 || st.Reason != "Error" {
+		t.Errorf("killed after grace: %+v", st)
+	}
+	// Stopping an ended run is a no-op.
+	if err := r.StopContainer(context.Background(), id, time.Second); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestRestartRecovery(t *testing.T) {
+	dir := t.TempDir()
+	r1 := newRuntime(t, dir, nil)
+	running := start(t, r1, testPod("uid-rec-1", sh("c", "sleep 3")), 0)
+	exited := start(t, r1, testPod("uid-rec-2", sh("c", "exit 4")), 0)
+	waitExit(t, r1, exited, 5*time.Second)
+	r1.Close()
+
+	r2 := newRuntime(t, dir, nil)
+	list, err := r2.ListContainers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[runtime.ContainerID]runtime.ContainerStatus{}
+	for _, s := range list {
+		byID[s.ID] = s
+	}
+	if len(list) != 2 || byID[running].State != runtime.StateRunning || byID[running].StartedAt.IsZero() {
+		t.Fatalf("after restart: %+v", list)
+	}
+	if s := byID[exited]; s.State != runtime.StateExited || s.ExitCode != 4 || s.Reason != "Error" {
+		t.Errorf("exited run after restart: %+v", s)
+	}
+	st := waitExit(t, r2, running, 10*time.Second)
+	if st.ExitCode != 0 || st.Reason != "Completed" || st.Name != "c" || st.PodName != "p-uid-rec-1" {
+		t.Errorf("re-adopted exit: %+v", st)
+	}
+	// Delivered once.
+	select {
+	case s := <-r2.Exits():
+		t.Errorf("second delivery: %+v", s)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+func TestExitWhileNoRuntime(t *testing.T) {
+	dir := t.TempDir()
+	r1 := newRuntime(t, dir, nil)
+	id := start(t, r1, testPod("uid-gone", sh("c", "sleep 0.3; exit 7")), 0)
+	r1.Close()
+	time.Sleep(1 * time.Second)
+	r2 := newRuntime(t, dir, nil)
+	list, _ := r2.ListContainers(context.Background())
+	if len(list) != 1 || list[0].ID != id || list[0].State != runtime.StateExited || list[0].ExitCode != 7 || list[0].Reason != "Error" || list[0].FinishedAt.IsZero() {
+		t.Errorf("got %+v", list)
+	}
+}
+
+func TestStopAdoptedRun(t *testing.T) {
+	dir := t.TempDir()
+	r1 := newRuntime(t, dir, nil)
+	id := start(t, r1, testPod("uid-adopt-stop", sh("c", "sleep 30")), 0)
+	r1.Close()
+	r2 := newRuntime(t, dir, nil)
+	if err := r2.StopContainer(context.Background(), id, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	st := waitExit(t, r2, id, 5*time.Second)
+	if st.ExitCode != 143 {
+		t.Errorf("got %+v", st)
+	}
+}
+
+func TestRemovePod(t *testing.T) {
+	dir := t.TempDir()
+	r := newRuntime(t, dir, nil)
+	pod := testPod("uid-rm", sh("c", "sleep 30"))
+	pod.Spec.Volumes = []corev1.Volume{{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	id := start(t, r, pod, 0)
+	r.mu.Lock()
+	pid := r.runs[id].state.ContainerPID
+	r.mu.Unlock()
+	if err := r.RemovePod(context.Background(), pod.UID); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, 0); err == nil {
+		if s, alive := procStart(pid); alive && s != 0 {
+			t.Errorf("process %d still alive", pid)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pods", "uid-rm")); !os.IsNotExist(err) {
+		t.Errorf("sandbox left: %v", err)
+	}
+	list, _ := r.ListContainers(context.Background())
+	if len(list) != 0 {
+		t.Errorf("runs left: %+v", list)
+	}
+}
+
+func TestMountNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	r := newRuntime(t, t.TempDir(), nil)
+	client := r.cfg.Client.(*fake.Clientset)
+	_, _ = client.CoreV1().ConfigMaps("ns").Create(context.Background(), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "cfg", Namespace: "ns"}, Data: map[string]string{"greeting": "hi"}}, metav1.CreateOptions{})
+	mnt := filepath.Join(t.TempDir(), "mnt")
+	out := t.TempDir()
+	c := sh("c", `cat /proc/sys/kernel/hostname > `+out+`/host; cat `+mnt+`/cfg/greeting > `+out+`/read; echo data > `+mnt+`/scratch/f; touch `+mnt+`/cfg/x 2>/dev/null || echo ro > `+out+`/ro; sleep 30`)
+	c.VolumeMounts = []corev1.VolumeMount{{Name: "cfg", MountPath: mnt + "/cfg"}, {Name: "scratch", MountPath: mnt + "/scratch"}}
+	pod := testPod("uid-mnt", c)
+	pod.Spec.Volumes = []corev1.Volume{
+		{Name: "cfg", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cfg"}}}},
+		{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+	id := start(t, r, pod, 0)
+	waitFile(t, filepath.Join(out, "ro"))
+	if got := readTrim(t, filepath.Join(out, "host")); got != "p-uid-mnt" {
+		t.Errorf("hostname in the container: %q", got)
+	}
+	if got := readTrim(t, filepath.Join(out, "read")); got != "hi" {
+		t.Errorf("configMap at mountPath: %q", got)
+	}
+	if got := readTrim(t, filepath.Join(r.volumesDir(pod.UID), "scratch", "f")); got != "data" {
+		t.Errorf("emptyDir write not in the sandbox: %q", got)
+	}
+	// The host does not see the mount.
+	if _, err := os.Stat(filepath.Join(mnt, "cfg", "greeting")); !os.IsNotExist(err) {
+		t.Errorf("mount leaked to the host: %v", err)
+	}
+	var so bytes.Buffer
+	code, err := r.Exec(context.Background(), id, []string{"cat", mnt + "/cfg/greeting"}, nil, &so, &so)
+	if err != nil || code != 0 || so.String() != "hi" {
+		t.Errorf("exec in the mount namespace: %d %v %q", code, err, so.String())
+	}
+	_ = r.StopContainer(context.Background(), id, 0)
+}
+
+func TestNoMountsSubstitution(t *testing.T) {
+	r := newRuntime(t, t.TempDir(), func(c *Config) { c.DisableMounts = true })
+	out := t.TempDir()
+	c := sh("c", `echo "$HERD_MOUNT_DATA_SET" > `+out+`/v`)
+	c.VolumeMounts = []corev1.VolumeMount{{Name: "scratch", MountPath: "/data/set"}}
+	pod := testPod("uid-nomnt", c)
+	pod.Spec.Volumes = []corev1.Volume{{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	id := start(t, r, pod, 0)
+	waitExit(t, r, id, 5*time.Second)
+	if got, want := readTrim(t, filepath.Join(out, "v")), filepath.Join(r.volumesDir(pod.UID), "scratch"); got != want {
+		t.Errorf("HERD_MOUNT_DATA_SET = %q, want %q", got, want)
+	}
+}
+
+func TestOOMKilled(t *testing.T) {
+	if ok, why := CgroupsAvailable(); !ok {
+		t.Skip(why)
+	}
+	r := newRuntime(t, t.TempDir(), nil)
+	c := corev1.Container{Name: "c", Image: "perl", Command: []string{"perl", "-e", `my $x = "a" x (200*1024*1024); sleep 5`}}
+	c.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("50Mi"), corev1.ResourceCPU: resource.MustParse("500m")}
+	c.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}
+	pod := testPod("uid-oom", c)
+	id := start(t, r, pod, 0)
+	r.mu.Lock()
+	cg := r.runs[id].spec.Cgroups
+	r.mu.Unlock()
+	if len(cg) != 2 {
+		t.Fatalf("cgroups: %v", cg)
+	}
+	// Limits were applied before the process joined.
+	for file, want := range map[string]string{
+		cg[0] + "/memory.limit_in_bytes": "52428800",
+		cg[1] + "/cpu.cfs_quota_us":      "50000",
+		cg[1] + "/cpu.cfs_period_us":     "100000",
+		cg[1] + "/cpu.shares":            "256",
+	} {
+		if got, err := os.ReadFile(file); err == nil && strings.TrimSpace(string(got)) != want {
+			t.Errorf("%s = %q, want %s", file, strings.TrimSpace(string(got)), want)
+		}
+	}
+	st := waitExit(t, r, id, 20*time.Second)
+	if st.ExitCode != 137 || st.Reason != "OOMKilled" {
+		t.Errorf("got %+v, want 137 OOMKilled", st)
+	}
+	for _, d := range cg {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("cgroup %s not removed: %v", d, err)
+		}
+	}
+}
+
+func TestLogRotation(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "0.log")
+	w, err := openLog(p, 200, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC) }
+	for i := 0; i < 10; i++ {
+		if err := w.writeLine("stdout", []byte(fmt.Sprintf("line %02d %s", i, strings.Repeat("x", 40))), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	// Each line is 89 bytes: two per file.
+	for suffix, want := range map[string]string{"": "line 08", ".1": "line 06", ".2": "line 04"} {
+		data, err := os.ReadFile(p + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(data), "2026-01-02T03:04:05.000000006Z stdout F "+want) || strings.Count(string(data), "\n") != 2 {
+			t.Errorf("%s: %q", suffix, data)
+		}
+	}
+	if _, err := os.Stat(p + ".3"); !os.IsNotExist(err) {
+		t.Errorf("kept more than 3 files")
+	}
+}
+
+func TestLongLinesArePartial(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "0.log")
+	w, err := openLog(p, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.copyStream("stdout", strings.NewReader(strings.Repeat("a", maxLineChunk+10)+"\nend"))
+	w.Close()
+	got := readLog(t, p)
+	if len(got) != 3 || got[0] != "stdout P "+strings.Repeat("a", maxLineChunk) || got[1] != "stdout F aaaaaaaaaa" || got[2] != "stdout F end" {
+		t.Errorf("got %d lines: %.80q", len(got), got)
+	}
+}
+
+func BenchmarkStartContainer(b *testing.B) {
+	r, err := New(Config{StateDir: b.TempDir(), ShimCommand: []string{os.Args[0]}, PollInterval: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		pod := testPod(fmt.Sprintf("uid-bench-%d", i), sh("c", "exit 0"))
+		if err := r.PreparePod(ctx, pod); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.StartContainer(ctx, pod, &pod.Spec.Containers[0], runtime.StartOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestPreparePodMountError(t *testing.T) {
+	r := newRuntime(t, t.TempDir(), nil)
+	pod := testPod("uid-prep", sh("c", "true"))
+	pod.Spec.Volumes = []corev1.Volume{{Name: "cfg", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "missing"}}}}}
+	err := r.PreparePod(context.Background(), pod)
+	var se *runtime.StartError
+	if !errors.As(err, &se) || se.Reason != "ContainerCreating" || se.Message != `MountVolume.SetUp failed for volume "cfg" : configmap "missing" not found` {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestCgroupsAvailableMessage(t *testing.T) {
+	ok, why := CgroupsAvailable()
+	if ok != (why == "") {
+		t.Errorf("ok=%v why=%q", ok, why)
+	}
+	old := cgroupRoot
+	cgroupRoot = t.TempDir()
+	defer func() { cgroupRoot = old }()
+	ok, why = CgroupsAvailable()
+	if ok || !strings.Contains(why, "not enforced") {
+		t.Errorf("without controllers: ok=%v why=%q", ok, why)
+	}
+}

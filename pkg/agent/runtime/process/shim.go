@@ -1,0 +1,359 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ShimMain is the container shim, run as its own process (`herd
+// container-shim <mode> <run dir> …`); it returns the exit status. Modes:
+//
+//   - run DIR: the shim proper. Started in a new session by the runtime, it
+//     starts the container process (in its own process group, cgroups and
+//     mount namespace with the volumes bind-mounted), copies its stdout and
+//     stderr into the CRI log, waits for it and writes exit.json. It
+//     outlives the herd server, so no exit status is lost.
+//   - exec DIR -- CMD…: runs CMD in a running container's context (its
+//     cgroups, its mount namespace via /proc/<pid>/root, env, workingDir).
+func ShimMain(args []string) int {
+	if len(args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: container-shim run|exec DIR [-- CMD...]")
+		return 2
+	}
+	dir := args[1]
+	switch args[0] {
+	case "run":
+		return shimRun(dir)
+	case "exec":
+		rest := args[2:]
+		if len(rest) > 0 && rest[0] == "--" {
+			rest = rest[1:]
+		}
+		return shimExec(dir, rest)
+	}
+	fmt.Fprintf(os.Stderr, "container-shim: unknown mode %q\n", args[0])
+	return 2
+}
+
+// readyFD is the pipe on which the shim tells the runtime "ok" or
+// "error: <message>".
+const readyFD = 3
+
+func shimRun(dir string) int {
+	// The pipe must not leak into the container: the runtime reads it to EOF.
+	syscall.CloseOnExec(readyFD)
+	ready := os.NewFile(readyFD, "ready")
+	report := func(msg string) {
+		if ready != nil {
+			_, _ = io.WriteString(ready, msg+"\n")
+			ready.Close()
+			ready = nil
+		}
+	}
+	signalIgnore()
+	// The OOM killer should pick a container, never the shim that records
+	// its exit.
+	_ = os.WriteFile("/proc/self/oom_score_adj", []byte("-999"), 0o644)
+	var spec runSpec
+	if err := readJSON(filepath.Join(dir, specFile), &spec); err != nil {
+		report("error: " + err.Error())
+		return 1
+	}
+	logw, err := openLog(spec.LogPath, spec.LogMaxSize, spec.LogMaxFiles)
+	if err != nil {
+		report("error: " + err.Error())
+		return 1
+	}
+	defer logw.Close()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		report("error: " + err.Error())
+		return 1
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		report("error: " + err.Error())
+		return 1
+	}
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		report("error: " + err.Error())
+		return 1
+	}
+	cmd, err := startContainer(&spec, devNull, outW, errW)
+	outW.Close()
+	errW.Close()
+	devNull.Close()
+	if err != nil {
+		removeCgroups(spec.Cgroups)
+		report("error: " + err.Error())
+		return 1
+	}
+	pid := cmd.Process.Pid
+	shimStart, _ := procStart(os.Getpid())
+	cStart, _ := procStart(pid)
+	st := shimState{ShimPID: os.Getpid(), ShimStart: shimStart, ContainerPID: pid, ContainerStart: cStart, StartedAt: time.Now()}
+	if err := writeJSON(filepath.Join(dir, stateFile), st); err != nil {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		removeCgroups(spec.Cgroups)
+		report("error: " + err.Error())
+		return 1
+	}
+	report("ok")
+
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); logw.copyStream("stdout", outR) }()
+	go func() { defer wg.Done(); logw.copyStream("stderr", errR) }()
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	finished := time.Now()
+	// The container ends with its main process: whatever it left behind in
+	// its process group or cgroup is killed, as a container runtime does.
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	killCgroup(spec.Cgroups, syscall.SIGKILL)
+	copied := make(chan struct{})
+	go func() { wg.Wait(); close(copied) }()
+	select {
+	case <-copied:
+	case <-time.After(2 * time.Second):
+		// A process outside the group still holds the pipes; stop reading.
+		outR.Close()
+		errR.Close()
+	}
+	code, sig := exitFromWait(ws)
+	es := exitStatus{ExitCode: code, Signal: sig, FinishedAt: finished}
+	if len(spec.Cgroups) > 0 && oomKilled(spec.Cgroups[0]) && sig == int(syscall.SIGKILL) {
+		es.OOMKilled = true
+	}
+	if err := writeJSONDurable(filepath.Join(dir, exitFile), es); err != nil {
+		fmt.Fprintf(os.Stderr, "container-shim: writing exit status: %v\n", err)
+	}
+	removeCgroups(spec.Cgroups)
+	return 0
+}
+
+// signalIgnore keeps the shim alive when the herd server's terminal or
+// session goes away.
+func signalIgnore() {
+	ignoreSignals(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
+}
+
+func shimExec(dir string, argv []string) int {
+	if len(argv) == 0 {
+		fmt.Fprintln(os.Stderr, "container-shim exec: no command")
+		return 2
+	}
+	var spec runSpec
+	var st shimState
+	if err := readJSON(filepath.Join(dir, specFile), &spec); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 126
+	}
+	if err := readJSON(filepath.Join(dir, stateFile), &st); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 126
+	}
+	if !sameProcess(st.ContainerPID, st.ContainerStart) {
+		fmt.Fprintln(os.Stderr, "container is not running")
+		return 126
+	}
+	if err := joinCgroups(spec.Cgroups); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 126
+	}
+	if spec.MountNS {
+		// /proc/<pid>/root resolves paths in the container's mount
+		// namespace: chroot there sees its bind mounts.
+		if err := syscall.Chroot("/proc/" + strconv.Itoa(st.ContainerPID) + "/root"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 126
+		}
+		if err := os.Chdir("/"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 126
+		}
+	}
+	if err := enterDir(spec.Dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 126
+	}
+	path, err := lookPath(argv[0], spec.Env)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 127
+	}
+	err = syscall.Exec(path, argv, spec.Env)
+	fmt.Fprintf(os.Stderr, "exec: %q: %v\n", argv[0], err)
+	return 126
+}
+
+// enterDir changes to the container's working directory, creating it when
+// missing as runc does.
+func enterDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating working directory %q: %v", dir, err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %v", dir, err)
+	}
+	return nil
+}
+
+// lookPath finds file in the PATH of env, with runc's error message.
+func lookPath(file string, env []string) (string, error) {
+	notFound := fmt.Errorf("exec: %q: executable file not found in $PATH", file)
+	if strings.Contains(file, "/") {
+		fi, err := os.Stat(file)
+		if err != nil {
+			return "", fmt.Errorf("exec: %q: stat %s: no such file or directory", file, file)
+		}
+		if fi.IsDir() || fi.Mode()&0o111 == 0 {
+			return "", fmt.Errorf("exec: %q: permission denied", file)
+		}
+		return file, nil
+	}
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, d := range filepath.SplitList(path) {
+		if d == "" {
+			d = "."
+		}
+		p := filepath.Join(d, file)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", notFound
+}
+
+// bindMount mounts source at target (creating target like source: a
+// directory or an empty file), read-only when asked.
+func bindMount(source, target string, readOnly bool) error {
+	fi, err := os.Stat(source)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return err
+		}
+	} else {
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if _, err := os.Stat(target); os.IsNotExist(err) {
+			f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			f.Close()
+		}
+	}
+	if err := syscall.Mount(source, target, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
+		return err
+	}
+	if readOnly {
+		if err := syscall.Mount("", target, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY|syscall.MS_REC, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startContainer starts the container process. It runs on a thread of its
+// own that is thrown away afterwards: that thread unshares its mount
+// namespace and bind-mounts the volumes, and the process forked from it
+// inherits the namespace. The shim joins the run's cgroups just long enough
+// for the fork, so the container is in them before its first instruction.
+func startContainer(spec *runSpec, stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
+	type result struct {
+		cmd *exec.Cmd
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		// Never unlocked: the thread ends with this goroutine, taking its
+		// mount namespace along.
+		goruntime.LockOSThread()
+		cmd, err := startOnThisThread(spec, stdin, stdout, stderr)
+		ch <- result{cmd, err}
+	}()
+	r := <-ch
+	return r.cmd, r.err
+}
+
+func startOnThisThread(spec *runSpec, stdin, stdout, stderr *os.File) (*exec.Cmd, error) {
+	if spec.MountNS {
+		if err := syscall.Unshare(syscall.CLONE_NEWNS); err != nil {
+			return nil, fmt.Errorf("creating the mount namespace: %v", err)
+		}
+		if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
+			return nil, fmt.Errorf("making / private: %v", err)
+		}
+		if spec.Hostname != "" {
+			if err := syscall.Unshare(syscall.CLONE_NEWUTS); err != nil {
+				return nil, fmt.Errorf("creating the UTS namespace: %v", err)
+			}
+			if err := syscall.Sethostname([]byte(spec.Hostname)); err != nil {
+				return nil, fmt.Errorf("setting the hostname: %v", err)
+			}
+		}
+		for _, m := range spec.Mounts {
+			if err := bindMount(m.Source, m.Target, m.ReadOnly); err != nil {
+				return nil, fmt.Errorf("mounting %q to %q: %v", m.Source, m.Target, err)
+			}
+		}
+	}
+	if spec.Dir != "" {
+		if err := os.MkdirAll(spec.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating working directory %q: %v", spec.Dir, err)
+		}
+	}
+	path, err := lookPath(spec.Args[0], spec.Env)
+	if err != nil {
+		return nil, err
+	}
+	cmd := &exec.Cmd{
+		Path: path, Args: spec.Args, Env: spec.Env, Dir: spec.Dir,
+		Stdin: stdin, Stdout: stdout, Stderr: stderr,
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	}
+	if err := joinCgroups(spec.Cgroups); err != nil {
+		leaveCgroups(spec.Cgroups)
+		return nil, err
+	}
+	err = cmd.Start()
+	leaveCgroups(spec.Cgroups)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("exec: %q: %v", spec.Args[0], pe.Err)
+		}
+		return nil, err
+	}
+	return cmd, nil
+}

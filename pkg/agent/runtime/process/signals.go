@@ -1,0 +1,8 @@
+package process
+
+import (
+	"os"
+	"os/signal"
+)
+
+func ignoreSignals(sigs ...os.Signal) { signal.Ignore(sigs...) }

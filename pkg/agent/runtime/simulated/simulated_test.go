@@ -1,0 +1,181 @@
+package simulated
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/herd-project/herd/pkg/agent/runtime"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func pod(policy corev1.RestartPolicy, ann map[string]string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns", UID: "u1", Annotations: ann},
+		Spec:       corev1.PodSpec{RestartPolicy: policy, Containers: []corev1.Container{{Name: "a"}, {Name: "b"}}},
+	}
+}
+
+func exit(t *testing.T, r *Runtime) runtime.ContainerStatus {
+	t.Helper()
+	select {
+	case st := <-r.Exits():
+		return st
+	case <-time.After(5 * time.Second):
+		t.Fatal("no exit")
+	}
+	return runtime.ContainerStatus{}
+}
+
+func noExit(t *testing.T, r *Runtime) {
+	t.Helper()
+	select {
+	case st := <-r.Exits():
+		t.Fatalf("unexpected exit %+v", st)
+	case <-time.After(20 * time.Millisecond):
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	clk := clocktesting.NewFakeClock(t0)
+	r := New(Options{LogDir: t.TempDir(), Clock: clk})
+	ctx := context.Background()
+	p := pod(corev1.RestartPolicyNever, map[string]string{
+		AnnotationPrefix + "duration": "10s", AnnotationPrefix + "exit-code.b": "4",
+	})
+	ida, err := r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idb, _ := r.StartContainer(ctx, p, &p.Spec.Containers[1], runtime.StartOptions{Attempt: 2})
+	noExit(t, r)
+	clk.Step(10 * time.Second)
+	got := map[runtime.ContainerID]runtime.ContainerStatus{}
+	for i := 0; i < 2; i++ {
+		st := exit(t, r)
+		got[st.ID] = st
+	}
+	a, b := got[ida], got[idb]
+	if a.ExitCode != 0 || a.Reason != "Completed" || !a.FinishedAt.Equal(t0.Add(10*time.Second)) || !a.StartedAt.Equal(t0) {
+		t.Errorf("a %+v", a)
+	}
+	if b.ExitCode != 4 || b.Reason != "Error" || b.Attempt != 2 || b.Name != "b" {
+		t.Errorf("b %+v", b)
+	}
+	list, _ := r.ListContainers(ctx)
+	if len(list) != 2 || list[0].State != runtime.StateExited {
+		t.Errorf("list %+v", list)
+	}
+	log, err := os.ReadFile(r.LogPath("u1", "b", 2))
+	if err != nil || !strings.Contains(string(log), "2026-01-02T03:04:05Z stdout F simulated container b started (attempt 2)\n") ||
+		!strings.Contains(string(log), "2026-01-02T03:04:15Z stdout F simulated container b exited with code 4\n") {
+		t.Errorf("log %q %v", log, err)
+	}
+	if err := r.RemovePod(ctx, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := r.ListContainers(ctx); len(list) != 0 {
+		t.Errorf("after RemovePod %+v", list)
+	}
+	if _, err := os.Stat(r.LogPath("u1", "b", 2)); !os.IsNotExist(err) {
+		t.Errorf("logs not removed: %v", err)
+	}
+}
+
+func TestDefaultsAndStop(t *testing.T) {
+	clk := clocktesting.NewFakeClock(t0)
+	r := New(Options{LogDir: t.TempDir(), Clock: clk})
+	ctx := context.Background()
+	// Always: runs until stopped
+	p := pod(corev1.RestartPolicyAlways, map[string]string{AnnotationPrefix + "stop-delay": "5s"})
+	id, _ := r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{})
+	clk.Step(time.Hour)
+	noExit(t, r)
+	done := make(chan error)
+	go func() { done <- r.StopContainer(ctx, id, 30*time.Second) }()
+	for !clk.HasWaiters() {
+		time.Sleep(time.Millisecond)
+	}
+	clk.Step(5 * time.Second)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st := exit(t, r); st.ExitCode != 0 || st.Reason != "Completed" {
+		t.Errorf("graceful stop %+v", st)
+	}
+	// stop-delay longer than grace: killed at the end of grace
+	id2, _ := r.StartContainer(ctx, p, &p.Spec.Containers[1], runtime.StartOptions{})
+	go func() { done <- r.StopContainer(ctx, id2, 2*time.Second) }()
+	for !clk.HasWaiters() {
+		time.Sleep(time.Millisecond)
+	}
+	clk.Step(2 * time.Second)
+	<-done
+	if st := exit(t, r); st.ExitCode != 137 || st.Reason != "Error" {
+		t.Errorf("killed %+v", st)
+	}
+	// OnFailure without annotations exits 0 at once
+	p2 := pod(corev1.RestartPolicyOnFailure, nil)
+	p2.UID = "u2"
+	r.StartContainer(ctx, p2, &p2.Spec.Containers[0], runtime.StartOptions{})
+	if st := exit(t, r); st.ExitCode != 0 || !st.FinishedAt.Equal(st.StartedAt) {
+		t.Errorf("default %+v", st)
+	}
+}
+
+func TestFailuresAndProbes(t *testing.T) {
+	clk := clocktesting.NewFakeClock(t0)
+	r := New(Options{LogDir: t.TempDir(), Clock: clk})
+	ctx := context.Background()
+	p := pod(corev1.RestartPolicyAlways, map[string]string{AnnotationPrefix + "start-error.b": "no command"})
+	_, err := r.StartContainer(ctx, p, &p.Spec.Containers[1], runtime.StartOptions{})
+	var se *runtime.StartError
+	if !errors.As(err, &se) || se.Reason != "CreateContainerError" || se.Message != "no command" {
+		t.Fatalf("start error %v", err)
+	}
+	p = pod(corev1.RestartPolicyAlways, map[string]string{AnnotationPrefix + "duration": "bogus"})
+	if _, err := r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{}); !errors.As(err, &se) || se.Reason != "CreateContainerConfigError" {
+		t.Fatalf("bad annotation %v", err)
+	}
+	p = pod(corev1.RestartPolicyAlways, map[string]string{
+		AnnotationPrefix + "readiness-delay": "20s", AnnotationPrefix + "liveness-fail-after": "1m",
+		AnnotationPrefix + "fail-attempts": "2", AnnotationPrefix + "oom.b": "true", AnnotationPrefix + "duration.b": "3s",
+	})
+	id, _ := r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{})
+	probe := func(k runtime.ProbeType) bool {
+		ok, _, err := r.Probe(ctx, id, k, &corev1.ProbeHandler{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if st := exit(t, r); st.ExitCode != 1 || st.ID != id {
+		t.Fatalf("fail-attempts run 0: %+v", st)
+	}
+	id, _ = r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{Attempt: 2})
+	noExit(t, r)
+	if probe(runtime.ProbeReadiness) || !probe(runtime.ProbeLiveness) {
+		t.Error("probes at 0s")
+	}
+	clk.Step(20 * time.Second)
+	if !probe(runtime.ProbeReadiness) {
+		t.Error("not ready at 20s")
+	}
+	clk.Step(40 * time.Second)
+	if probe(runtime.ProbeLiveness) {
+		t.Error("alive at 60s")
+	}
+	idb, _ := r.StartContainer(ctx, p, &p.Spec.Containers[1], runtime.StartOptions{})
+	clk.Step(3 * time.Second)
+	if st := exit(t, r); st.ID != idb || st.ExitCode != 137 || st.Reason != "OOMKilled" {
+		t.Errorf("oom %+v", st)
+	}
+}

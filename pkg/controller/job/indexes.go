@@ -1,0 +1,167 @@
+package job
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// unknownIndex marks a pod without a valid completion index.
+const unknownIndex = -1
+
+// interval is a closed range of completion indexes.
+type interval struct{ first, last int }
+
+// intervals is a sorted list of disjoint, non-adjacent intervals.
+type intervals []interval
+
+// parseIntervals reads Kubernetes' interval form ("0-3,5"), dropping indexes
+// outside [0, completions) and anything it cannot parse.
+func parseIntervals(s string, completions int) intervals {
+	var out intervals
+	if s == "" {
+		return out
+	}
+	for _, part := range strings.Split(s, ",") {
+		lim := strings.SplitN(part, "-", 2)
+		x, err := strconv.Atoi(lim[0])
+		if err != nil {
+			continue
+		}
+		y := x
+		if len(lim) == 2 {
+			if y, err = strconv.Atoi(lim[1]); err != nil {
+				continue
+			}
+		}
+		if x < 0 {
+			x = 0
+		}
+		if y >= completions {
+			y = completions - 1
+		}
+		if x > y {
+			continue
+		}
+		out = append(out, interval{x, y})
+	}
+	return intervals(nil).merge(out)
+}
+
+// merge returns the union of two interval lists.
+func (a intervals) merge(b intervals) intervals {
+	all := make(intervals, 0, len(a)+len(b))
+	all = append(all, a...)
+	all = append(all, b...)
+	sort.Slice(all, func(i, j int) bool { return all[i].first < all[j].first })
+	var out intervals
+	for _, iv := range all {
+		if n := len(out); n > 0 && iv.first <= out[n-1].last+1 {
+			if iv.last > out[n-1].last {
+				out[n-1].last = iv.last
+			}
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
+}
+
+// withIndexes returns the union with single indexes (in any order).
+func (a intervals) withIndexes(idx []int) intervals {
+	if len(idx) == 0 {
+		return a
+	}
+	b := make(intervals, 0, len(idx))
+	for _, i := range idx {
+		b = append(b, interval{i, i})
+	}
+	return a.merge(b)
+}
+
+func (a intervals) has(ix int) bool {
+	i := sort.Search(len(a), func(i int) bool { return a[i].last >= ix })
+	return i < len(a) && a[i].first <= ix
+}
+
+func (a intervals) total() int {
+	n := 0
+	for _, iv := range a {
+		n += iv.last - iv.first + 1
+	}
+	return n
+}
+
+// String renders the interval form: "1,3-5,7".
+func (a intervals) String() string {
+	var b strings.Builder
+	for i, iv := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(iv.first))
+		if iv.last > iv.first {
+			b.WriteByte('-')
+			b.WriteString(strconv.Itoa(iv.last))
+		}
+	}
+	return b.String()
+}
+
+// completionIndex reads the completion index annotation of a pod (the label
+// is only a copy for selection).
+func completionIndex(p *corev1.Pod) int {
+	if p == nil {
+		return unknownIndex
+	}
+	v, ok := p.Annotations[batchv1.JobCompletionIndexAnnotation]
+	if !ok {
+		return unknownIndex
+	}
+	i, err := strconv.Atoi(v)
+	if err != nil || i < 0 {
+		return unknownIndex
+	}
+	return i
+}
+
+// validIndex reports the pod's index when it is within [0, completions).
+func validIndex(p *corev1.Pod, completions int) (int, bool) {
+	ix := completionIndex(p)
+	return ix, ix != unknownIndex && ix < completions
+}
+
+// firstPendingIndexes returns up to count indexes that are neither
+// succeeded, failed, nor held by an active (or, with podReplacementPolicy
+// Failed, terminating) pod.
+func firstPendingIndexes(jc *syncCtx, count, completions int) []int {
+	if count == 0 {
+		return nil
+	}
+	busy := make(map[int]bool, len(jc.activePods))
+	for _, p := range jc.activePods {
+		if ix, ok := validIndex(p, completions); ok {
+			busy[ix] = true
+		}
+	}
+	if onlyReplaceFailedPods(jc.job) {
+		for _, p := range jc.pods {
+			if isTerminating(p) {
+				if ix, ok := validIndex(p, completions); ok {
+					busy[ix] = true
+				}
+			}
+		}
+	}
+	var out []int
+	for ix := 0; ix < completions && len(out) < count; ix++ {
+		if busy[ix] || jc.succeededIndexes.has(ix) || jc.failedIndexes.has(ix) {
+			continue
+		}
+		out = append(out, ix)
+	}
+	return out
+}
