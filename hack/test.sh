@@ -22,6 +22,14 @@ if ! command -v etcd >/dev/null; then
 fi
 export HERD_REQUIRE_ETCD=1
 
+# The seeds' pi Job runs `perl -Mbignum=bpi -wle 'print bpi(2000)'` on the
+# host; Debian 12's bundled Math::BigInt fails on it, its newer package works.
+if ! perl -Mbignum=bpi -wle 'print bpi(2000)' >/dev/null 2>&1; then
+	echo "== installing libmath-bigint-perl (the pi Job's perl)"
+	apt-get install -y -qq libmath-bigint-perl >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq libmath-bigint-perl >/dev/null; }
+fi
+
 echo "== gofmt"
 unformatted=$(gofmt -l cmd pkg test)
 if [ -n "$unformatted" ]; then

@@ -12,9 +12,12 @@ import (
 	"syscall"
 	"time"
 
+	_ "time/tzdata" // CronJob time zones work on a host without zoneinfo
+
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
 
+	"github.com/herd-project/herd/pkg/agent/runtime/process"
 	"github.com/herd-project/herd/pkg/server"
 )
 
@@ -35,7 +38,7 @@ func newRoot() *cobra.Command {
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	root.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
-	root.AddCommand(newServerCmd())
+	root.AddCommand(newServerCmd(), newShimCmd())
 	return root
 }
 
@@ -61,6 +64,14 @@ The admin kubeconfig is written to DATA-DIR/admin.kubeconfig once the API is rea
 					}
 				}
 			}
+			switch o.Runtime {
+			case "process", "simulated":
+			default:
+				return fmt.Errorf("--runtime %q is not known: use process or simulated", o.Runtime)
+			}
+			if o.SimulatedNodes < 0 || (o.SimulatedNodes > 0 && o.Runtime != "simulated") {
+				return fmt.Errorf("--simulated-nodes needs --runtime simulated and a count of 0 or more")
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return server.Run(ctx, o)
@@ -71,5 +82,23 @@ The admin kubeconfig is written to DATA-DIR/admin.kubeconfig once the API is rea
 	f.StringVar(&o.Listen, "listen", "0.0.0.0:6443", "HOST:PORT the API listens on (port 0 picks a free port)")
 	f.StringVar(&etcdServers, "etcd-servers", "", "comma-separated client URLs of an external etcd cluster (default: embedded etcd in DATA-DIR/etcd)")
 	f.DurationVar(&o.EventTTL, "event-ttl", time.Hour, "how long events are kept")
+	f.BoolVar(&o.DisableAgent, "disable-agent", false, "run no node agent in the server (this machine is then not a node)")
+	f.StringVar(&o.NodeName, "node-name", "", "name of this machine's node (default: the hostname)")
+	f.StringVar(&o.NodeIP, "node-ip", "", "address of this machine's node (default: loopback if --listen is loopback, else the first non-loopback IPv4)")
+	f.StringVar(&o.Runtime, "runtime", "process", "how the node runs pods: process (host processes) or simulated (no processes; for scale tests)")
+	f.IntVar(&o.SimulatedNodes, "simulated-nodes", 0, "with --runtime simulated: register this many nodes sim-0000… instead of one")
 	return cmd
+}
+
+// newShimCmd is the container shim of the process runtime: started by the
+// node agent for every container run, never by people.
+func newShimCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:                "container-shim",
+		Hidden:             true,
+		DisableFlagParsing: true,
+		Run: func(_ *cobra.Command, args []string) {
+			os.Exit(process.ShimMain(args))
+		},
+	}
 }

@@ -84,6 +84,11 @@ type Definition struct {
 	// deletionTimestamp instead of being removed at once.
 	CheckGracefulDelete func(ctx context.Context, obj runtime.Object, options *metav1.DeleteOptions) bool
 
+	// ShouldDeleteDuringUpdate, when set, replaces the generic rule that an
+	// update removing the last finalizer of a deleted object removes it
+	// (namespaces also wait for spec.finalizers).
+	ShouldDeleteDuringUpdate func(ctx context.Context, key string, obj, existing runtime.Object) bool
+
 	// WrapMain optionally replaces the main storage (e.g. namespaces' delete).
 	WrapMain func(store *Store) rest.Storage
 }

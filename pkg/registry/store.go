@@ -89,6 +89,9 @@ func Build(def *Definition, typer runtime.ObjectTyper, optsGetter generic.RESTOp
 		ResetFieldsStrategy: main,
 		TableConvertor:      table,
 	}
+	if def.ShouldDeleteDuringUpdate != nil {
+		store.ShouldDeleteDuringUpdate = def.ShouldDeleteDuringUpdate
+	}
 	if def.TTLSeconds != nil {
 		store.TTLFunc = func(obj runtime.Object, existing uint64, update bool) (uint64, error) {
 			return def.TTLSeconds(obj), nil

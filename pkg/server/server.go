@@ -32,7 +32,6 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/herd-project/herd/pkg/apiserver"
-	"github.com/herd-project/herd/pkg/controller/serviceaccount"
 	"github.com/herd-project/herd/pkg/etcd"
 	"github.com/herd-project/herd/pkg/pki"
 	"github.com/herd-project/herd/pkg/registry/core/service"
@@ -48,6 +47,19 @@ type Options struct {
 	EtcdServers []string
 	// EventTTL is how long events are kept.
 	EventTTL time.Duration
+
+	// DisableAgent runs no node agent in the server process.
+	DisableAgent bool
+	// NodeName names the in-process agent's node (default: the hostname).
+	NodeName string
+	// NodeIP is the node's address (default: loopback when the API listens
+	// on loopback, else the first non-loopback IPv4 address).
+	NodeIP string
+	// Runtime is "process" (default) or "simulated".
+	Runtime string
+	// SimulatedNodes, with the simulated runtime, registers that many nodes
+	// sim-0000 … served by the one agent.
+	SimulatedNodes int
 }
 
 // SystemNamespaces exist in every cluster.
@@ -149,11 +161,15 @@ func Run(ctx context.Context, o Options) error {
 		return bootstrap(hc, srv.Client)
 	})
 	srv.Generic.AddPostStartHookOrDie("herd-controllers", func(hc genericapiserver.PostStartHookContext) error {
-		sa := serviceaccount.New(srv.Client, srv.Informers.Core().V1().Namespaces(), srv.Informers.Core().V1().ServiceAccounts())
-		srv.Informers.Start(hc.Done())
-		go sa.Run(hc, 2)
-		return nil
+		return startControllers(hc, srv)
 	})
+	if !o.DisableAgent {
+		setup := agentSetup{dataDir: o.DataDir, ca: ca, files: files, token: nodeToken, apiHost: addr.IP, apiPort: addr.Port,
+			nodeName: o.NodeName, nodeIP: o.NodeIP, runtime: o.Runtime, simulated: o.SimulatedNodes}
+		srv.Generic.AddPostStartHookOrDie("herd-node-agent", func(hc genericapiserver.PostStartHookContext) error {
+			return startAgent(hc, srv.Client, setup)
+		})
+	}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -111,4 +111,4 @@ func BenchmarkCreatePods(b *testing.B) {
 }
 
 // benchServerFlags start a server that serves the API only.
-var benchServerFlags []string
+var benchServerFlags = []string{"--disable-agent"}

@@ -6,6 +6,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -60,6 +61,7 @@ func run(m *testing.M) int {
 	}
 	code := m.Run()
 	shared.Stop()
+	killRuns(shared.DataDir)
 	return code
 }
 
@@ -184,4 +186,30 @@ func eventually(t testing.TB, timeout time.Duration, f func() error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("condition not met within %s: %v", timeout, err)
+}
+
+// killRuns kills what the process runtime of dataDir's node still runs:
+// container processes outlive their server by design (as containers outlive
+// a kubelet), so tests clean up after themselves.
+func killRuns(dataDir string) {
+	states, _ := filepath.Glob(filepath.Join(dataDir, "agent", "pods", "*", "runs", "*", "state.json"))
+	for _, f := range states {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var st struct {
+			ShimPID      int `json:"shimPID"`
+			ContainerPID int `json:"containerPID"`
+		}
+		if json.Unmarshal(b, &st) != nil {
+			continue
+		}
+		if st.ContainerPID > 0 {
+			syscall.Kill(-st.ContainerPID, syscall.SIGKILL)
+		}
+		if st.ShimPID > 0 {
+			syscall.Kill(st.ShimPID, syscall.SIGKILL)
+		}
+	}
 }

@@ -93,7 +93,7 @@ func (e *env) delete(gvr schema.GroupVersionResource, o *metav1.PartialObjectMet
 
 func (e *env) waitFor(what string, cond func() bool) {
 	e.t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 5*time.Millisecond, 10*time.Second, true,
+	err := wait.PollUntilContextTimeout(context.Background(), 5*time.Millisecond, 30*time.Second, true,
 		func(context.Context) (bool, error) { return cond(), nil })
 	if err != nil {
 		e.t.Fatalf("timed out waiting for %s; actions: %+v", what, e.md.Actions())
@@ -114,7 +114,7 @@ func (e *env) settle() {
 		} else {
 			idle = 0
 		}
-		return idle > 20
+		return idle > 100 // 0.5 s idle: informer events and in-flight work have landed
 	})
 }
 

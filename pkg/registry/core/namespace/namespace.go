@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
 
@@ -62,7 +63,13 @@ func Definition() *registry.Definition {
 			"finalize": func(s *registry.Store) rest.Storage { return newFinalizeREST(s) },
 		},
 		WrapMain: func(s *registry.Store) rest.Storage { return &REST{Store: s} },
-		Table:    printers.For(schema.GroupResource{Resource: "namespaces"}),
+		// A Terminating namespace goes only once spec.finalizers is empty
+		// too: a status or metadata update must not remove it before.
+		ShouldDeleteDuringUpdate: func(ctx context.Context, key string, obj, existing runtime.Object) bool {
+			ns, ok := obj.(*corev1.Namespace)
+			return ok && len(ns.Spec.Finalizers) == 0 && genericregistry.ShouldDeleteDuringUpdate(ctx, key, obj, existing)
+		},
+		Table: printers.For(schema.GroupResource{Resource: "namespaces"}),
 	}
 }
 
