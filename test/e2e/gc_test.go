@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +159,51 @@ func TestNamespaceDeletion(t *testing.T) {
 		if out, err := s.Kubectl(t, "get", "namespace", "team-a"); err == nil {
 			all, _ := s.Kubectl(t, "get", "all,cm", "-n", "team-a")
 			return fmt.Errorf("namespace still there: %s\n%s", out, all)
+		}
+		return nil
+	})
+}
+
+// TestForegroundDeletionSurvivesKill: kill -9 of the server in the middle of
+// a foreground deletion; after the restart the deletion finishes.
+func TestForegroundDeletionSurvivesKill(t *testing.T) {
+	dir := filepathTemp("fgkill")
+	defer os.RemoveAll(dir)
+	defer killRuns(dir)
+	s, err := startServer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := strings.Replace(jobManifest("fg", "  parallelism: 2\n  completions: 2", "trap 'sleep 4; exit 0' TERM; sleep 300 & wait"),
+		"terminationGracePeriodSeconds: 2", "terminationGracePeriodSeconds: 30", 1)
+	if out, err := s.KubectlIn(t, slow, "apply", "-f", "-"); err != nil {
+		t.Fatal(err, out)
+	}
+	eventually(t, 30*time.Second, func() error {
+		if st := s.MustKubectl(t, "get", "pods", "-l", "job-name=fg", "-o", "jsonpath={.items[*].status.phase}"); st != "Running Running" {
+			return fmt.Errorf("pod phases %q", st)
+		}
+		return nil
+	})
+	s.MustKubectl(t, "delete", "job", "fg", "--cascade=foreground", "--wait=false")
+	eventually(t, 10*time.Second, func() error {
+		if ts := s.MustKubectl(t, "get", "pods", "-l", "job-name=fg", "-o", "jsonpath={.items[*].metadata.deletionTimestamp}"); len(strings.Fields(ts)) != 2 {
+			return fmt.Errorf("pods not terminating yet: %q", ts)
+		}
+		return nil
+	})
+	s.Kill()
+	s, err = startServer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	eventually(t, 60*time.Second, func() error {
+		if out, err := s.Kubectl(t, "get", "job", "fg"); err == nil {
+			return fmt.Errorf("job still there: %s", out)
+		}
+		if n := countPods(t, s, "default", "job-name=fg"); n != 0 {
+			return fmt.Errorf("%d pods left", n)
 		}
 		return nil
 	})

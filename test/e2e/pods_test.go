@@ -287,3 +287,75 @@ func TestPodsSurviveServerKill(t *testing.T) {
 		t.Error("re-adopted process still runs after its pod was deleted")
 	}
 }
+
+func TestLogsOptions(t *testing.T) {
+	s := shared
+	ns := s.Namespace(t)
+	manifest := `apiVersion: v1
+kind: Pod
+metadata:
+  name: talk
+  labels:
+    app: talk
+spec:
+  restartPolicy: OnFailure
+  initContainers:
+  - name: init
+    image: busybox
+    command: ["sh", "-c", "echo init done"]
+  containers:
+  - name: a
+    image: busybox
+    command: ["sh", "-c", "for i in 1 2 3 4 5; do echo a-$i; done; if [ ! -e /tmp/herd-talk-$(HOSTNAME)-$(POD_UID) ]; then touch /tmp/herd-talk-$(HOSTNAME)-$(POD_UID); exit 1; fi; sleep 2; echo a-late; sleep 300"]
+    env:
+    - name: HOSTNAME
+      value: talk
+    - name: POD_UID
+      valueFrom:
+        fieldRef:
+          fieldPath: metadata.uid
+  - name: b
+    image: busybox
+    command: ["sh", "-c", "echo b-1; sleep 300"]
+`
+	if out, err := s.KubectlIn(t, manifest, "apply", "-n", ns, "-f", "-"); err != nil {
+		t.Fatal(err, out)
+	}
+	eventually(t, 60*time.Second, func() error {
+		if n := podField(t, s, ns, "talk", "{.status.containerStatuses[?(@.name==\"a\")].restartCount}"); n != "1" {
+			return fmt.Errorf("restartCount %q", n)
+		}
+		return nil
+	})
+	// kubectl picks the first container itself; the API asks for one.
+	if out := s.MustKubectl(t, "logs", "talk", "-n", ns); !strings.Contains(out, "a-5") {
+		t.Errorf("logs without -c: %s", out)
+	}
+	if out, err := s.Kubectl(t, "get", "--raw", "/api/v1/namespaces/"+ns+"/pods/talk/log"); err == nil || !strings.Contains(out, "a container name must be specified for pod talk, choose one of: [a b] or one of the init containers: [init]") {
+		t.Errorf("log API without container: err=%v %s", err, out)
+	}
+	if out := s.MustKubectl(t, "logs", "talk", "-n", ns, "-c", "init"); strings.TrimSpace(out) != "init done" {
+		t.Errorf("init logs = %q", out)
+	}
+	if out := s.MustKubectl(t, "logs", "talk", "-n", ns, "-c", "a", "--previous"); !strings.Contains(out, "a-5") || strings.Contains(out, "a-late") {
+		t.Errorf("--previous = %q", out)
+	}
+	// -f follows: a-late arrives 2 s after the restart.
+	// (the request timeout ends the stream; kubectl then exits non-zero)
+	out, _ := s.Kubectl(t, "logs", "talk", "-n", ns, "-c", "a", "--tail=2", "-f", "--request-timeout=6s")
+	if !strings.Contains(out, "a-late") {
+		t.Errorf("-f did not stream a-late: %q", out)
+	}
+	if out := s.MustKubectl(t, "logs", "talk", "-n", ns, "-c", "a", "--tail=1"); strings.TrimSpace(out) != "a-late" {
+		t.Errorf("--tail=1 = %q", out)
+	}
+	all := s.MustKubectl(t, "logs", "-n", ns, "-l", "app=talk", "--all-containers", "--prefix")
+	for _, want := range []string{"[pod/talk/init] init done", "[pod/talk/b] b-1", "[pod/talk/a] a-1"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("--all-containers lacks %q:\n%s", want, all)
+		}
+	}
+	if out := s.MustKubectl(t, "logs", "talk", "-n", ns, "-c", "b", "--since=1h", "--timestamps"); !strings.Contains(out, "Z b-1") {
+		t.Errorf("--since --timestamps = %q", out)
+	}
+}
