@@ -1,0 +1,217 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
+)
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	i := int(float64(len(d)-1) * p)
+	return d[i]
+}
+
+// BenchmarkPodStartLatency: 200 pods (`sleep 3600`) on the process runtime,
+// created 10 at a time; latency from the create call to the first watch
+// event showing the pod Running.
+//
+//	go test ./test/e2e -run '^$' -bench PodStartLatency -benchtime 1x
+func BenchmarkPodStartLatency(b *testing.B) {
+	const pods, inFlight = 200, 10
+	dir := filepathTemp("latency")
+	defer os.RemoveAll(dir)
+	s, err := startServer(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer killRuns(dir)
+	defer s.Stop()
+	c := clientFor(b, s)
+	ctx := context.Background()
+	for it := 0; it < b.N; it++ {
+		ns := fmt.Sprintf("lat-%d", it)
+		c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		w, err := c.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var mu sync.Mutex
+		created := map[string]time.Time{}
+		var lat []time.Duration
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			seen := map[string]bool{}
+			for ev := range w.ResultChan() {
+				p, ok := ev.Object.(*corev1.Pod)
+				if !ok || ev.Type == watch.Deleted || p.Status.Phase != corev1.PodRunning || seen[p.Name] {
+					continue
+				}
+				seen[p.Name] = true
+				mu.Lock()
+				lat = append(lat, time.Since(created[p.Name]))
+				mu.Unlock()
+				if len(seen) == pods {
+					return
+				}
+			}
+		}()
+		sem := make(chan struct{}, inFlight)
+		for i := 0; i < pods; i++ {
+			sem <- struct{}{}
+			go func(i int) {
+				defer func() { <-sem }()
+				name := fmt.Sprintf("p-%03d", i)
+				p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name},
+					Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr.To[int64](1),
+						Containers: []corev1.Container{{Name: "c", Image: "busybox", Command: []string{"sleep", "3600"}}}}}
+				mu.Lock()
+				created[name] = time.Now()
+				mu.Unlock()
+				if _, err := c.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+					b.Error(err)
+				}
+			}(i)
+			time.Sleep(50 * time.Millisecond) // 20 pods/s offered
+		}
+		select {
+		case <-done:
+		case <-time.After(5 * time.Minute):
+			b.Fatalf("only %d of %d pods Running after 5m", len(lat), pods)
+		}
+		w.Stop()
+		b.ReportMetric(float64(percentile(lat, 0.5).Milliseconds()), "p50-ms")
+		b.ReportMetric(float64(percentile(lat, 0.99).Milliseconds()), "p99-ms")
+	}
+}
+
+// BenchmarkSimulatedDeployment: a Deployment of 5,000 replicas on 100
+// simulated nodes, create → all available, then a full rolling update at
+// maxSurge 25%.
+//
+//	go test ./test/e2e -run '^$' -bench SimulatedDeployment -benchtime 1x -timeout 30m
+func BenchmarkSimulatedDeployment(b *testing.B) {
+	const replicas = 5000
+	s, c := startSimulated(b, 100)
+	defer s.Stop()
+	ctx := context.Background()
+	waitAvailable := func(name string, gen int64) {
+		for start := time.Now(); time.Since(start) < 20*time.Minute; time.Sleep(200 * time.Millisecond) {
+			d, err := c.AppsV1().Deployments("default").Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			st := d.Status
+			if st.ObservedGeneration >= gen && st.UpdatedReplicas == replicas && st.AvailableReplicas == replicas && st.Replicas == replicas {
+				return
+			}
+		}
+		b.Fatalf("deployment %s not available in 20m", name)
+	}
+	for it := 0; it < b.N; it++ {
+		name := fmt.Sprintf("bench-%d", it)
+		labels := map[string]string{"app": name}
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](replicas), Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
+					RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: ptr.To(intstr.FromString("25%")), MaxUnavailable: ptr.To(intstr.FromString("25%"))}},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox:1", Command: []string{"sleep", "inf"}}}}}}}
+		cpu0, _ := procStats(s.cmd.Process.Pid)
+		start := time.Now()
+		if _, err := c.AppsV1().Deployments("default").Create(ctx, d, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		waitAvailable(name, 1)
+		created := time.Since(start)
+		start = time.Now()
+		patch := []byte(`{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"busybox:2"}]}}}}`)
+		if _, err := c.AppsV1().Deployments("default").Patch(ctx, name, "application/strategic-merge-patch+json", patch, metav1.PatchOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		waitAvailable(name, 2)
+		rolled := time.Since(start)
+		cpu1, _ := procStats(s.cmd.Process.Pid)
+		b.ReportMetric(created.Seconds(), "create-available-s")
+		b.ReportMetric(replicas/created.Seconds(), "pods/s")
+		b.ReportMetric(rolled.Seconds(), "rolling-update-s")
+		b.ReportMetric(cpu1-cpu0, "server-cpu-s")
+	}
+	_, peak := procStats(s.cmd.Process.Pid)
+	b.ReportMetric(peak, "peak-RSS-MiB")
+}
+
+// BenchmarkSimulatedCronJobs: 10,000 CronJobs `* * * * *` on the simulated
+// runtime; how late after the minute each Job is seen (watch), and the
+// server's CPU while idle between minutes.
+//
+//	go test ./test/e2e -run '^$' -bench SimulatedCronJobs -benchtime 1x -timeout 30m
+func BenchmarkSimulatedCronJobs(b *testing.B) {
+	const count = 10000
+	s, c := startSimulated(b, 100)
+	defer s.Stop()
+	ctx := context.Background()
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	for i := 0; i < count; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer func() { <-sem; wg.Done() }()
+			cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cj-%05d", i)},
+				Spec: batchv1.CronJobSpec{Schedule: "* * * * *", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
+					Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+						Containers: []corev1.Container{{Name: "c", Image: "busybox", Command: []string{"true"}}}}}}}}}
+			if _, err := c.BatchV1().CronJobs("default").Create(ctx, cj, metav1.CreateOptions{}); err != nil {
+				b.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	// Idle CPU: the 20 s before the next minute.
+	now := time.Now()
+	minute := now.Truncate(time.Minute).Add(time.Minute)
+	if minute.Sub(now) < 25*time.Second {
+		minute = minute.Add(time.Minute)
+	}
+	time.Sleep(minute.Sub(now) - 21*time.Second)
+	cpu0, _ := procStats(s.cmd.Process.Pid)
+	time.Sleep(20 * time.Second)
+	cpu1, _ := procStats(s.cmd.Process.Pid)
+	w, err := c.BatchV1().Jobs("default").Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Stop()
+	var late []time.Duration
+	timeout := time.After(minute.Sub(time.Now()) + 3*time.Minute)
+	for len(late) < count {
+		select {
+		case ev := <-w.ResultChan():
+			if ev.Type == watch.Added {
+				late = append(late, time.Since(minute))
+			}
+		case <-timeout:
+			b.Fatalf("only %d of %d jobs seen", len(late), count)
+		}
+	}
+	b.ReportMetric(cpu1-cpu0, "idle-cpu-s/20s")
+	b.ReportMetric(percentile(late, 0.5).Seconds(), "p50-late-s")
+	b.ReportMetric(percentile(late, 0.99).Seconds(), "p99-late-s")
+}
