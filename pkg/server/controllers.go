@@ -12,6 +12,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/kubernetes"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
@@ -144,6 +145,7 @@ func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) 
 	}
 	if ok, why := process.CgroupsAvailable(); !ok && s.runtime == "process" {
 		klog.InfoS("container limits are not enforced on this node", "reason", why)
+		go reportUnenforcedLimits(ctx, client, names[0], why, 500*time.Millisecond)
 	}
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(nodeIP, "0"))
@@ -207,4 +209,37 @@ func defaultNodeIP(apiHost net.IP) string {
 		}
 	}
 	return "127.0.0.1"
+}
+
+// reportUnenforcedLimits tells users, with a Warning event on the node, that
+// this node ignores container memory and cpu limits. It waits for the node
+// to be registered.
+func reportUnenforcedLimits(ctx context.Context, client kubernetes.Interface, nodeName, why string, poll time.Duration) {
+	for {
+		node, err := client.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{})
+		if err == nil {
+			now := metav1.Now()
+			ev := &corev1.Event{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: nodeName + ".", Namespace: metav1.NamespaceDefault},
+				InvolvedObject: corev1.ObjectReference{Kind: "Node", Name: nodeName, UID: node.UID,
+					APIVersion: "v1"},
+				Reason:         "ContainerLimitsNotEnforced",
+				Message:        why,
+				Type:           corev1.EventTypeWarning,
+				Source:         corev1.EventSource{Component: "kubelet", Host: nodeName},
+				FirstTimestamp: now,
+				LastTimestamp:  now,
+				Count:          1,
+			}
+			if _, err := client.CoreV1().Events(metav1.NamespaceDefault).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
+				klog.ErrorS(err, "recording that container limits are not enforced", "node", nodeName)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(poll):
+		}
+	}
 }
