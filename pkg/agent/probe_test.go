@@ -68,7 +68,8 @@ func TestProbeHandlers(t *testing.T) {
 	}
 	// exec goes through Runtime.Exec
 	pod := newPod("x", corev1.RestartPolicyAlways, map[string]string{"simulate.herd.dev/exec-exit-code": "1"})
-	id, err := rt.StartContainer(ctx, pod, &pod.Spec.Containers[0], runtime.StartOptions{})
+	stid, err := rt.StartContainer(ctx, pod, &pod.Spec.Containers[0], runtime.StartOptions{})
+	id := stid.ID
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -308,7 +308,7 @@ func (a *Agent) startContainer(ctx context.Context, pod *corev1.Pod, st *podStat
 	rec := a.recorder(pod.Spec.NodeName)
 	ref := containerRef(pod, c.Name)
 	rec.Eventf(ref, corev1.EventTypeNormal, "Pulled", "Container image %q already present on machine", c.Image)
-	id, err := a.rt.StartContainer(ctx, pod, c, runtime.StartOptions{
+	started, err := a.rt.StartContainer(ctx, pod, c, runtime.StartOptions{
 		Attempt: attempt, NodeName: pod.Spec.NodeName, HostIP: a.nodeIP, PodIP: a.nodeIP,
 	})
 	if err != nil {
@@ -326,8 +326,12 @@ func (a *Agent) startContainer(ctx context.Context, pod *corev1.Pod, st *podStat
 	delete(st.backoff, key)
 	rec.Eventf(ref, corev1.EventTypeNormal, "Created", "Created container: %s", c.Name)
 	rec.Eventf(ref, corev1.EventTypeNormal, "Started", "Started container %s", c.Name)
+	id := started.ID
+	if started.StartedAt.IsZero() {
+		started.StartedAt = now
+	}
 	st.record(runtime.ContainerStatus{ID: id, PodUID: pod.UID, PodNamespace: pod.Namespace, PodName: pod.Name,
-		Name: c.Name, Attempt: attempt, State: runtime.StateRunning, StartedAt: now})
+		Name: c.Name, Attempt: attempt, State: runtime.StateRunning, StartedAt: started.StartedAt})
 	klog.FromContext(ctx).V(3).Info("Started container", "pod", klog.KObj(pod), "container", c.Name, "attempt", attempt)
 	a.startProbesLocked(pod, st, c, id, now)
 	if c.Lifecycle != nil && c.Lifecycle.PostStart != nil {

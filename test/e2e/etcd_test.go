@@ -50,6 +50,7 @@ func TestExternalEtcd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer killRuns(filepath.Join(dir, "a"))
 	defer s.Stop()
 	if _, err := os.Stat(filepath.Join(dir, "a", "etcd")); err == nil {
 		t.Error("an embedded etcd data dir was created although --etcd-servers was given")
@@ -58,8 +59,9 @@ func TestExternalEtcd(t *testing.T) {
 	s.MustKubectl(t, "apply", "-f", testdata("pi-job.yaml"))
 	uid := s.MustKubectl(t, "get", "job", "pi", "-o", "jsonpath={.metadata.uid}")
 
-	// A second server with its own data dir on the same etcd sees the same objects.
-	s2, err := startServer(filepath.Join(dir, "b"), "--etcd-servers", clientURL)
+	// A second server with its own data dir on the same etcd sees the same
+	// objects (without a second agent claiming the same node name).
+	s2, err := startServer(filepath.Join(dir, "b"), "--etcd-servers", clientURL, "--disable-agent")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,8 +79,10 @@ type Runtime interface {
 	// idempotent; a *StartError says why the pod cannot run.
 	PreparePod(ctx context.Context, pod *corev1.Pod) error
 	// StartContainer starts container c, one of pod's init or regular
-	// containers, and returns once it runs.
-	StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1.Container, opts StartOptions) (ContainerID, error)
+	// containers, and returns once it runs, with the run's status: its ID
+	// and the start time the runtime keeps (and reports again after an
+	// agent restart).
+	StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1.Container, opts StartOptions) (ContainerStatus, error)
 	// Exits delivers the final status of every container run that ends,
 	// once each, including runs recovered by ListContainers.
 	Exits() <-chan ContainerStatus

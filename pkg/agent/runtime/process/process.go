@@ -243,10 +243,10 @@ func mountEnvName(mountPath string) string {
 }
 
 // StartContainer implements runtime.Runtime.
-func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1.Container, opts runtime.StartOptions) (runtime.ContainerID, error) {
+func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1.Container, opts runtime.StartOptions) (runtime.ContainerStatus, error) {
 	logger := klog.FromContext(ctx)
 	if len(c.Command) == 0 {
-		return "", &runtime.StartError{Reason: "CreateContainerError", Message: fmt.Sprintf(
+		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "CreateContainerError", Message: fmt.Sprintf(
 			"herd's process runtime runs the container's command on the host and cannot run image %s's entrypoint: give the container a command", c.Image)}
 	}
 	nodeName := opts.NodeName
@@ -264,11 +264,11 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 		ClusterDomain:         r.cfg.ClusterDomain,
 	})
 	if err != nil {
-		return "", &runtime.StartError{Reason: "CreateContainerConfigError", Message: err.Error()}
+		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "CreateContainerConfigError", Message: err.Error()}
 	}
 	mounts, err := volumes.Resolve(pod, c, r.volumesDir(pod.UID), env)
 	if err != nil {
-		return "", &runtime.StartError{Reason: "CreateContainerConfigError", Message: err.Error()}
+		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "CreateContainerConfigError", Message: err.Error()}
 	}
 	if !r.mounts {
 		for _, m := range mounts {
@@ -288,13 +288,13 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 	id := containerID(pod.UID, c.Name, opts.Attempt)
 	dir := filepath.Join(r.podDir(pod.UID), "runs", c.Name+"_"+strconv.Itoa(opts.Attempt))
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return "", err
+		return runtime.ContainerStatus{}, err
 	}
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		if os.IsExist(err) {
-			return "", fmt.Errorf("container %s: attempt %d already exists", c.Name, opts.Attempt)
+			return runtime.ContainerStatus{}, fmt.Errorf("container %s: attempt %d already exists", c.Name, opts.Attempt)
 		}
-		return "", err
+		return runtime.ContainerStatus{}, err
 	}
 	cleanup := func(cg []string) {
 		removeCgroups(cg)
@@ -303,14 +303,14 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 	logPath := r.LogPath(pod.UID, c.Name, opts.Attempt)
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		cleanup(nil)
-		return "", err
+		return runtime.ContainerStatus{}, err
 	}
 	var cg []string
 	if r.cgroups {
 		cg, err = createCgroups(string(id), c.Resources)
 		if err != nil {
 			cleanup(nil)
-			return "", &runtime.StartError{Reason: "RunContainerError", Message: err.Error()}
+			return runtime.ContainerStatus{}, &runtime.StartError{Reason: "RunContainerError", Message: err.Error()}
 		}
 	}
 	spec := runSpec{
@@ -322,23 +322,23 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 	meta := runMeta{ID: string(id), PodUID: string(pod.UID), PodNamespace: pod.Namespace, PodName: pod.Name, Container: c.Name, Attempt: opts.Attempt}
 	if err := writeJSON(filepath.Join(dir, specFile), spec); err != nil {
 		cleanup(cg)
-		return "", err
+		return runtime.ContainerStatus{}, err
 	}
 	if err := writeJSON(filepath.Join(dir, metaFile), meta); err != nil {
 		cleanup(cg)
-		return "", err
+		return runtime.ContainerStatus{}, err
 	}
 
 	shimOut, err := os.OpenFile(filepath.Join(dir, shimLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		cleanup(cg)
-		return "", err
+		return runtime.ContainerStatus{}, err
 	}
 	defer shimOut.Close()
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
 		cleanup(cg)
-		return "", err
+		return runtime.ContainerStatus{}, err
 	}
 	cmd := exec.Command(r.cfg.ShimCommand[0], append(append([]string{}, r.cfg.ShimCommand[1:]...), "run", dir)...)
 	cmd.Stdout, cmd.Stderr = shimOut, shimOut
@@ -348,7 +348,7 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 		readyR.Close()
 		readyW.Close()
 		cleanup(cg)
-		return "", &runtime.StartError{Reason: "RunContainerError", Message: "starting the container shim: " + err.Error()}
+		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "RunContainerError", Message: "starting the container shim: " + err.Error()}
 	}
 	readyW.Close()
 	answer, _ := io.ReadAll(readyR)
@@ -362,11 +362,11 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 			shimErr, _ := os.ReadFile(filepath.Join(dir, shimLog))
 			msg = "the container shim exited without starting the container: " + strings.TrimSpace(string(shimErr))
 		}
-		return "", &runtime.StartError{Reason: "RunContainerError", Message: msg}
+		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "RunContainerError", Message: msg}
 	}
 	var st shimState
 	if err := readJSON(filepath.Join(dir, stateFile), &st); err != nil {
-		return "", err
+		return runtime.ContainerStatus{}, err
 	}
 	ru := &run{id: id, dir: dir, meta: meta, spec: spec, state: st, done: make(chan struct{})}
 	r.mu.Lock()
@@ -377,7 +377,7 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 		_ = cmd.Wait()
 		r.collect(ru)
 	}()
-	return id, nil
+	return statusFrom(ru, nil), nil
 }
 
 // collect reads a run's exit status once its shim is gone and delivers it.

@@ -69,15 +69,23 @@ func sh(name, script string) corev1.Container {
 
 func start(t *testing.T, r *Runtime, pod *corev1.Pod, i int) runtime.ContainerID {
 	t.Helper()
+	return startRun(t, r, pod, i).ID
+}
+
+func startRun(t *testing.T, r *Runtime, pod *corev1.Pod, i int) runtime.ContainerStatus {
+	t.Helper()
 	ctx := context.Background()
 	if err := r.PreparePod(ctx, pod); err != nil {
 		t.Fatal(err)
 	}
-	id, err := r.StartContainer(ctx, pod, &pod.Spec.Containers[i], runtime.StartOptions{NodeName: "node1", HostIP: "10.0.0.1", PodIP: "10.1.0.5"})
+	st, err := r.StartContainer(ctx, pod, &pod.Spec.Containers[i], runtime.StartOptions{NodeName: "node1", HostIP: "10.0.0.1", PodIP: "10.1.0.5"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return id
+	if st.ID == "" || st.State != runtime.StateRunning || st.StartedAt.IsZero() {
+		t.Fatalf("StartContainer returned %+v", st)
+	}
+	return st
 }
 
 func waitExit(t *testing.T, r *Runtime, id runtime.ContainerID, timeout time.Duration) runtime.ContainerStatus {
@@ -268,7 +276,8 @@ func TestStopGraceThenKill(t *testing.T) {
 func TestRestartRecovery(t *testing.T) {
 	dir := t.TempDir()
 	r1 := newRuntime(t, dir, nil)
-	running := start(t, r1, testPod("uid-rec-1", sh("c", "sleep 3")), 0)
+	runningRun := startRun(t, r1, testPod("uid-rec-1", sh("c", "sleep 3")), 0)
+	running := runningRun.ID
 	exited := start(t, r1, testPod("uid-rec-2", sh("c", "exit 4")), 0)
 	waitExit(t, r1, exited, 5*time.Second)
 	r1.Close()
@@ -282,8 +291,8 @@ func TestRestartRecovery(t *testing.T) {
 	for _, s := range list {
 		byID[s.ID] = s
 	}
-	if len(list) != 2 || byID[running].State != runtime.StateRunning || byID[running].StartedAt.IsZero() {
-		t.Fatalf("after restart: %+v", list)
+	if len(list) != 2 || byID[running].State != runtime.StateRunning || !byID[running].StartedAt.Equal(runningRun.StartedAt) {
+		t.Fatalf("after restart (want the start time %v kept): %+v", runningRun.StartedAt, list)
 	}
 	if s := byID[exited]; s.State != runtime.StateExited || s.ExitCode != 4 || s.Reason != "Error" {
 		t.Errorf("exited run after restart: %+v", s)

@@ -261,16 +261,16 @@ func (r *Runtime) behaviourFor(pod *corev1.Pod, c *corev1.Container, attempt int
 }
 
 // StartContainer implements runtime.Runtime.
-func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1.Container, opts runtime.StartOptions) (runtime.ContainerID, error) {
+func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1.Container, opts runtime.StartOptions) (runtime.ContainerStatus, error) {
 	if v, ok := annotation(pod, c.Name, "config-error"); ok {
-		return "", &runtime.StartError{Reason: "CreateContainerConfigError", Message: v}
+		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "CreateContainerConfigError", Message: v}
 	}
 	if v, ok := annotation(pod, c.Name, "start-error"); ok {
-		return "", &runtime.StartError{Reason: "CreateContainerError", Message: v}
+		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "CreateContainerError", Message: v}
 	}
 	beh, err := r.behaviourFor(pod, c, opts.Attempt)
 	if err != nil {
-		return "", &runtime.StartError{Reason: "CreateContainerConfigError", Message: err.Error()}
+		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "CreateContainerConfigError", Message: err.Error()}
 	}
 	now := r.clk.Now()
 	r.mu.Lock()
@@ -289,6 +289,7 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 		r.pods[pod.UID] = map[runtime.ContainerID]*run{}
 	}
 	r.pods[pod.UID][id] = ru
+	started := ru.status
 	r.mu.Unlock()
 	r.writeLog(ru.status, now, fmt.Sprintf("simulated container %s started (attempt %d)", c.Name, opts.Attempt))
 
@@ -306,7 +307,7 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 			r.setTimer(ru, r.afterFunc(beh.duration, func() { r.finish(ru, code, reason, finishAt, true) }))
 		}
 	}
-	return id, nil
+	return started, nil
 }
 
 // afterFunc runs f after d on the runtime's clock. Callbacks must not read

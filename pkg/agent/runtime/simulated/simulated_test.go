@@ -51,11 +51,13 @@ func TestLifecycle(t *testing.T) {
 	p := pod(corev1.RestartPolicyNever, map[string]string{
 		AnnotationPrefix + "duration": "10s", AnnotationPrefix + "exit-code.b": "4",
 	})
-	ida, err := r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{})
+	stida, err := r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{})
+	ida := stida.ID
 	if err != nil {
 		t.Fatal(err)
 	}
-	idb, _ := r.StartContainer(ctx, p, &p.Spec.Containers[1], runtime.StartOptions{Attempt: 2})
+	stidb, _ := r.StartContainer(ctx, p, &p.Spec.Containers[1], runtime.StartOptions{Attempt: 2})
+	idb := stidb.ID
 	noExit(t, r)
 	clk.Step(10 * time.Second)
 	got := map[runtime.ContainerID]runtime.ContainerStatus{}
@@ -96,7 +98,8 @@ func TestDefaultsAndStop(t *testing.T) {
 	ctx := context.Background()
 	// Always: runs until stopped
 	p := pod(corev1.RestartPolicyAlways, map[string]string{AnnotationPrefix + "stop-delay": "5s"})
-	id, _ := r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{})
+	stid, _ := r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{})
+	id := stid.ID
 	clk.Step(time.Hour)
 	noExit(t, r)
 	done := make(chan error)
@@ -112,7 +115,8 @@ func TestDefaultsAndStop(t *testing.T) {
 		t.Errorf("graceful stop %+v", st)
 	}
 	// stop-delay longer than grace: killed at the end of grace
-	id2, _ := r.StartContainer(ctx, p, &p.Spec.Containers[1], runtime.StartOptions{})
+	stid2, _ := r.StartContainer(ctx, p, &p.Spec.Containers[1], runtime.StartOptions{})
+	id2 := stid2.ID
 	go func() { done <- r.StopContainer(ctx, id2, 2*time.Second) }()
 	for !clk.HasWaiters() {
 		time.Sleep(time.Millisecond)
@@ -149,7 +153,8 @@ func TestFailuresAndProbes(t *testing.T) {
 		AnnotationPrefix + "readiness-delay": "20s", AnnotationPrefix + "liveness-fail-after": "1m",
 		AnnotationPrefix + "fail-attempts": "2", AnnotationPrefix + "oom.b": "true", AnnotationPrefix + "duration.b": "3s",
 	})
-	id, _ := r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{})
+	stid, _ := r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{})
+	id := stid.ID
 	probe := func(k runtime.ProbeType) bool {
 		ok, _, err := r.Probe(ctx, id, k, &corev1.ProbeHandler{})
 		if err != nil {
@@ -160,7 +165,8 @@ func TestFailuresAndProbes(t *testing.T) {
 	if st := exit(t, r); st.ExitCode != 1 || st.ID != id {
 		t.Fatalf("fail-attempts run 0: %+v", st)
 	}
-	id, _ = r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{Attempt: 2})
+	stid, _ = r.StartContainer(ctx, p, &p.Spec.Containers[0], runtime.StartOptions{Attempt: 2})
+	id = stid.ID
 	noExit(t, r)
 	if probe(runtime.ProbeReadiness) || !probe(runtime.ProbeLiveness) {
 		t.Error("probes at 0s")
@@ -173,7 +179,8 @@ func TestFailuresAndProbes(t *testing.T) {
 	if probe(runtime.ProbeLiveness) {
 		t.Error("alive at 60s")
 	}
-	idb, _ := r.StartContainer(ctx, p, &p.Spec.Containers[1], runtime.StartOptions{})
+	stidb, _ := r.StartContainer(ctx, p, &p.Spec.Containers[1], runtime.StartOptions{})
+	idb := stidb.ID
 	clk.Step(3 * time.Second)
 	if st := exit(t, r); st.ID != idb || st.ExitCode != 137 || st.Reason != "OOMKilled" {
 		t.Errorf("oom %+v", st)
