@@ -3,8 +3,11 @@ package agent
 import (
 	"crypto/subtle"
 	"fmt"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -12,22 +15,33 @@ import (
 
 	"github.com/herd-project/herd/pkg/agent/logs"
 	"github.com/herd-project/herd/pkg/agent/runtime"
+	"github.com/herd-project/herd/pkg/agent/streaming"
 )
 
-// Handler serves the kubelet's log endpoint:
+// Handler serves the kubelet's endpoints the API server proxies to:
 //
 //	GET /containerLogs/{namespace}/{pod}/{container}?follow=&previous=&tailLines=&sinceSeconds=&sinceTime=&timestamps=&limitBytes=
+//	POST|GET /exec/{namespace}/{pod}/{container}?command=...&input=&output=&error=&tty=   (SPDY upgrade)
+//	POST|GET /portForward/{namespace}/{pod}                                               (SPDY upgrade)
 //
-// Requests must carry "Authorization: Bearer <Config.AuthToken>"; others
-// get 401.
+// Requests must come with a client certificate of Config.ClientCertUser
+// verified by the TLS server, or carry "Authorization: Bearer
+// <Config.AuthToken>"; others get 401.
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/containerLogs/", a.serveContainerLogs)
+	mux.HandleFunc("/exec/", a.serveExec)
+	mux.HandleFunc("/portForward/", a.servePortForward)
 	return a.authenticate(mux)
 }
 
 func (a *Agent) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.cfg.ClientCertUser != "" && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 &&
+			r.TLS.VerifiedChains[0][0].Subject.CommonName == a.cfg.ClientCertUser {
+			next.ServeHTTP(w, r)
+			return
+		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if a.cfg.AuthToken == "" || !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(a.cfg.AuthToken)) != 1 {
 			http.Error(w, "Unauthorized", http.StatusUnauthorized)
@@ -35,6 +49,102 @@ func (a *Agent) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// serveExec runs a command in a running container for kubectl exec.
+func (a *Agent) serveExec(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/exec/"), "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		http.Error(w, "expected /exec/{namespace}/{pod}/{container}", http.StatusBadRequest)
+		return
+	}
+	q := r.URL.Query()
+	cmd := q["command"]
+	if len(cmd) == 0 {
+		http.Error(w, "you must specify a command", http.StatusBadRequest)
+		return
+	}
+	pod := a.podByName(parts[0], parts[1])
+	if pod == nil {
+		http.Error(w, fmt.Sprintf("pod %s/%s not found on this node", parts[0], parts[1]), http.StatusNotFound)
+		return
+	}
+	id, ok := a.runningContainer(pod.UID, parts[2])
+	if !ok {
+		http.Error(w, fmt.Sprintf("container not found (%q)", parts[2]), http.StatusNotFound)
+		return
+	}
+	streaming.ServeExec(w, r, streaming.ExecOptionsFromQuery(q), func(s runtime.ExecStreams) error {
+		code, err := a.rt.Exec(r.Context(), id, cmd, s)
+		if err != nil {
+			return err
+		}
+		if code != 0 {
+			return &streaming.ExitCodeError{Command: cmd, Code: code}
+		}
+		return nil
+	})
+}
+
+// servePortForward forwards connections to the pod's ports. Pods of the
+// process runtime share the node's network: their ports are the node's.
+func (a *Agent) servePortForward(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/portForward/"), "/")
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		http.Error(w, "expected /portForward/{namespace}/{pod}", http.StatusBadRequest)
+		return
+	}
+	pod := a.podByName(parts[0], parts[1])
+	if pod == nil {
+		http.Error(w, fmt.Sprintf("pod %s/%s not found on this node", parts[0], parts[1]), http.StatusNotFound)
+		return
+	}
+	if a.rt.Name() == "simulated" {
+		http.Error(w, fmt.Sprintf("pod %s/%s runs on the simulated runtime: it has no ports to forward to", parts[0], parts[1]), http.StatusBadRequest)
+		return
+	}
+	uid := pod.UID
+	streaming.ServePortForward(w, r, func(port int32) (net.Conn, error) {
+		if !a.podRunning(uid) {
+			return nil, fmt.Errorf("pod %s/%s is not running", parts[0], parts[1])
+		}
+		d := net.Dialer{Timeout: 10 * time.Second}
+		conn, err := d.DialContext(r.Context(), "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))))
+		if err != nil && a.nodeIP != "" && a.nodeIP != "127.0.0.1" {
+			conn, err = d.DialContext(r.Context(), "tcp", net.JoinHostPort(a.nodeIP, strconv.Itoa(int(port))))
+		}
+		return conn, err
+	})
+}
+
+// runningContainer is the ID of the container's current run, if it runs.
+func (a *Agent) runningContainer(uid types.UID, container string) (runtime.ContainerID, bool) {
+	a.mu.Lock()
+	st := a.pods[uid]
+	a.mu.Unlock()
+	if st == nil {
+		return "", false
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	l, ok := st.latest[container]
+	if !ok || l.State != runtime.StateRunning {
+		return "", false
+	}
+	return l.ID, true
+}
+
+// podRunning: some container of the pod runs.
+func (a *Agent) podRunning(uid types.UID) bool {
+	a.mu.Lock()
+	st := a.pods[uid]
+	a.mu.Unlock()
+	if st == nil {
+		return false
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.running()) > 0
 }
 
 func (a *Agent) serveContainerLogs(w http.ResponseWriter, r *http.Request) {

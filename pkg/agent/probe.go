@@ -175,7 +175,7 @@ func (a *Agent) doProbe(ctx context.Context, pod *corev1.Pod, c *corev1.Containe
 	switch {
 	case h.Exec != nil:
 		var buf bytes.Buffer
-		code, err := a.rt.Exec(ctx, id, h.Exec.Command, nil, &buf, &buf)
+		code, err := a.rt.Exec(ctx, id, h.Exec.Command, runtime.ExecStreams{Stdout: &buf, Stderr: &buf})
 		if err != nil {
 			return false, err.Error()
 		}

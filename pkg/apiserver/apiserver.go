@@ -31,6 +31,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
+	genericfilters "k8s.io/apiserver/pkg/server/filters"
 	"k8s.io/apiserver/pkg/server/healthz"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
@@ -81,6 +82,12 @@ func New(c Config) (*Server, error) {
 	cfg.MaxRequestsInFlight = 3000
 	cfg.MaxMutatingRequestsInFlight = 1500
 	cfg.RequestTimeout = 60 * time.Second
+	// Watches and the streaming subresources are not cut at the request
+	// timeout (kube-apiserver's list).
+	cfg.LongRunningFunc = genericfilters.BasicLongRunningRequestCheck(
+		sets.NewString("watch", "proxy"),
+		sets.NewString("attach", "exec", "proxy", "log", "portforward"),
+	)
 
 	serving := genericoptions.NewSecureServingOptions().WithLoopback()
 	serving.Listener = c.Listener

@@ -37,6 +37,11 @@ func (f Files) ServingKey() string      { return f.path("serving.key") }
 func (f Files) AdminCert() string       { return f.path("admin.crt") }
 func (f Files) AdminKey() string        { return f.path("admin.key") }
 
+// AgentClientCert and AgentClientKey are the API server's client
+// certificate towards node agents (kube-apiserver's kubelet client).
+func (f Files) AgentClientCert() string { return f.path("apiserver-agent-client.crt") }
+func (f Files) AgentClientKey() string  { return f.path("apiserver-agent-client.key") }
+
 // CA is a loaded certificate authority.
 type CA struct {
 	Cert *x509.Certificate
@@ -55,9 +60,14 @@ const (
 	AdminGroup = "system:masters"
 )
 
+// AgentClientUser is the common name node agents accept from the API
+// server's client certificate.
+const AgentClientUser = "herd-apiserver-agent-client"
+
 // Ensure creates whatever is missing in f.Dir: the CA, a serving certificate
 // valid for hosts (IPs or DNS names; it is re-issued when a host is missing),
-// and the admin client certificate. Existing files are reused so that a
+// the admin client certificate and the API server's client certificate
+// towards node agents. Existing files are reused so that a
 // restart keeps every credential.
 func Ensure(f Files, hosts []string) (*CA, error) {
 	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
@@ -75,6 +85,11 @@ func Ensure(f Files, hosts []string) (*CA, error) {
 	if !exists(f.AdminCert()) || !exists(f.AdminKey()) {
 		if err := issue(ca, f.AdminCert(), f.AdminKey(), leafTemplate(AdminUser, []string{AdminGroup}, nil, x509.ExtKeyUsageClientAuth)); err != nil {
 			return nil, fmt.Errorf("issuing admin certificate: %w", err)
+		}
+	}
+	if !exists(f.AgentClientCert()) || !exists(f.AgentClientKey()) {
+		if err := issue(ca, f.AgentClientCert(), f.AgentClientKey(), leafTemplate(AgentClientUser, nil, nil, x509.ExtKeyUsageClientAuth)); err != nil {
+			return nil, fmt.Errorf("issuing the API server's agent client certificate: %w", err)
 		}
 	}
 	return ca, nil

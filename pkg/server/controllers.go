@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -103,8 +104,9 @@ type agentSetup struct {
 }
 
 // startAgent runs the in-process node agent: its pods' runtime, its HTTPS
-// endpoint for logs (verified by herd's CA, authenticated by the node
-// token), node registration and pod workers.
+// endpoint for logs, exec and port-forward (verified by herd's CA; it
+// accepts the API server's client certificate or the node token), node
+// registration and pod workers.
 func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) error {
 	nodeIP := s.nodeIP
 	if nodeIP == "" {
@@ -164,20 +166,24 @@ func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) 
 		return err
 	}
 	a, err := agent.New(agent.Config{
-		Client:      client,
-		NodeNames:   names,
-		Runtime:     rt,
-		NodeIP:      nodeIP,
-		KubeletPort: ln.Addr().(*net.TCPAddr).Port,
-		DataDir:     s.dataDir,
-		AuthToken:   s.token,
+		Client:         client,
+		NodeNames:      names,
+		Runtime:        rt,
+		NodeIP:         nodeIP,
+		KubeletPort:    ln.Addr().(*net.TCPAddr).Port,
+		DataDir:        s.dataDir,
+		AuthToken:      s.token,
+		ClientCertUser: pki.AgentClientUser,
 	})
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	clientCAs := x509.NewCertPool()
+	clientCAs.AddCert(s.ca.Cert)
 	hs := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+			ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: clientCAs}}
 	go func() {
 		if err := hs.ServeTLS(ln, "", ""); err != nil && err != http.ErrServerClosed {
 			klog.ErrorS(err, "agent endpoint stopped")

@@ -22,28 +22,28 @@ import (
 // Node does not say (the kubelet's 10250).
 const DefaultAgentPort = 10250
 
-// nodeConnector locates node agents for the API server's pods/log (and
-// later exec) subresources: the agent's address and port come from the Node
-// object, the connection is verified against herd's CA and authenticated with
-// the node token.
+// nodeConnector locates node agents for the API server's pods/log, exec
+// and portforward subresources: the agent's address and port come from the
+// Node object; the connection is verified against herd's CA and
+// authenticated with the API server's agent client certificate (a plain
+// TLS transport, so that upgraded connections carry the credential too).
 type nodeConnector struct {
 	client    atomic.Pointer[kubernetes.Interface]
-	transport http.RoundTripper
+	transport *http.Transport
 }
 
-func newNodeConnector(caPEM []byte, token string) (*nodeConnector, error) {
+func newNodeConnector(caPEM []byte, clientCert tls.Certificate) (*nodeConnector, error) {
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return nil, fmt.Errorf("no CA certificate to verify node agents with")
 	}
-	base := &http.Transport{
-		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+	return &nodeConnector{transport: &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{clientCert}, MinVersion: tls.VersionTLS12},
 		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout: 10 * time.Second,
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     90 * time.Second,
-	}
-	return &nodeConnector{transport: &bearer{token: token, next: base}}, nil
+	}}, nil
 }
 
 func (n *nodeConnector) setClient(c kubernetes.Interface) { n.client.Store(&c) }
@@ -79,16 +79,4 @@ func nodeHost(node *corev1.Node) string {
 		}
 	}
 	return ""
-}
-
-// bearer adds the node token to every request to an agent.
-type bearer struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return b.next.RoundTrip(r)
 }

@@ -124,7 +124,12 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("preparing node token: %w", err)
 	}
 
-	nodes, err := newNodeConnector(ca.PEM, nodeToken)
+	agentClient, err := tls.LoadX509KeyPair(files.AgentClientCert(), files.AgentClientKey())
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("loading the API server's agent client certificate: %w", err)
+	}
+	nodes, err := newNodeConnector(ca.PEM, agentClient)
 	if err != nil {
 		ln.Close()
 		return err

@@ -69,6 +69,21 @@ type StartError struct {
 
 func (e *StartError) Error() string { return fmt.Sprintf("%s: %s", e.Reason, e.Message) }
 
+// ExecStreams are the standard streams of an exec'd command. Nil streams
+// are not connected. With TTY the command runs on a terminal whose output
+// goes to Stdout (Stderr is unused) and whose size follows Resize.
+type ExecStreams struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	TTY            bool
+	Resize         <-chan TerminalSize
+}
+
+// TerminalSize is a terminal's width and height in characters.
+type TerminalSize struct {
+	Width, Height uint16
+}
+
 // Runtime runs containers for the node agent. Implementations must be safe
 // for concurrent use.
 type Runtime interface {
@@ -91,7 +106,7 @@ type Runtime interface {
 	StopContainer(ctx context.Context, id ContainerID, grace time.Duration) error
 	// Exec runs cmd inside a running container's context (exec probes,
 	// lifecycle hooks, kubectl exec) and returns its exit code.
-	Exec(ctx context.Context, id ContainerID, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error)
+	Exec(ctx context.Context, id ContainerID, cmd []string, streams ExecStreams) (int, error)
 	// ListContainers returns every container run the runtime knows of,
 	// running or exited and not yet removed; the agent calls it on start to
 	// recover after a restart.

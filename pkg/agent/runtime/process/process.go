@@ -629,7 +629,7 @@ func (r *Runtime) StopContainer(ctx context.Context, id runtime.ContainerID, gra
 
 // Exec implements runtime.Runtime: cmd runs with the container's env,
 // workingDir, cgroups and mount namespace.
-func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, cmd []string, streams runtime.ExecStreams) (int, error) {
 	if len(cmd) == 0 {
 		return -1, errors.New("exec: no command")
 	}
@@ -645,11 +645,13 @@ func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, cmd []string
 	args := append(append([]string{}, r.cfg.ShimCommand[1:]...), "exec", ru.dir, "--")
 	args = append(args, cmd...)
 	c := exec.CommandContext(ctx, r.cfg.ShimCommand[0], args...)
-	c.Stdin, c.Stdout, c.Stderr = stdin, stdout, stderr
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
 	c.WaitDelay = time.Second
-	err = c.Run()
+	if streams.TTY {
+		err = runOnTerminal(c, streams)
+	} else {
+		err = runOnPipes(c, streams)
+	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ctx.Err() != nil {
@@ -665,6 +667,35 @@ func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, cmd []string
 		return -1, err
 	}
 	return 0, nil
+}
+
+// runOnPipes runs c in its own process group with the streams on pipes.
+// Its end does not wait for the client to close stdin, nor (beyond
+// WaitDelay) for background processes that keep its output open.
+func runOnPipes(c *exec.Cmd, streams runtime.ExecStreams) error {
+	c.Stdout, c.Stderr = streams.Stdout, streams.Stderr
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stdin io.WriteCloser
+	if streams.Stdin != nil {
+		var err error
+		if stdin, err = c.StdinPipe(); err != nil {
+			return err
+		}
+	}
+	if err := c.Start(); err != nil {
+		return err
+	}
+	if stdin != nil {
+		go func() {
+			_, _ = io.Copy(stdin, streams.Stdin)
+			stdin.Close()
+		}()
+	}
+	err := c.Wait()
+	if errors.Is(err, exec.ErrWaitDelay) && c.ProcessState != nil && c.ProcessState.Success() {
+		return nil
+	}
+	return err
 }
 
 // ListContainers implements runtime.Runtime.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -209,13 +210,31 @@ func TestEnvWorkingDirAndExec(t *testing.T) {
 		t.Errorf("env = %q", got)
 	}
 	var out, errb bytes.Buffer
-	code, err := r.Exec(context.Background(), id, []string{"sh", "-c", "pwd; echo $NAME; exit 3"}, nil, &out, &errb)
+	code, err := r.Exec(context.Background(), id, []string{"sh", "-c", "pwd; echo $NAME; exit 3"}, runtime.ExecStreams{Stdout: &out, Stderr: &errb})
 	if err != nil || code != 3 || out.String() != wd+"\nworld\n" {
 		t.Errorf("exec = %d %v %q (stderr %q)", code, err, out.String(), errb.String())
 	}
-	code, err = r.Exec(context.Background(), id, []string{"no-such-command-herd"}, nil, &out, &errb)
+	code, err = r.Exec(context.Background(), id, []string{"no-such-command-herd"}, runtime.ExecStreams{Stdout: &out, Stderr: &errb})
 	if err != nil || code != 127 {
 		t.Errorf("exec of a missing command = %d %v, want 127", code, err)
+	}
+	// stdin is copied to the command; a command that ends without reading
+	// all of it ends the exec even though the client's stdin stays open.
+	out.Reset()
+	code, err = r.Exec(context.Background(), id, []string{"sh", "-c", "read line; echo got $line"},
+		runtime.ExecStreams{Stdin: io.MultiReader(strings.NewReader("abc\n"), blockingReader{}), Stdout: &out})
+	if err != nil || code != 0 || out.String() != "got abc\n" {
+		t.Errorf("exec with stdin = %d %v %q", code, err, out.String())
+	}
+	// On a terminal: stdin, stdout and stderr are the terminal, sized as asked.
+	out.Reset()
+	sizes := make(chan runtime.TerminalSize, 1)
+	sizes <- runtime.TerminalSize{Width: 101, Height: 33}
+	code, err = r.Exec(context.Background(), id, []string{"sh", "-c", "sleep 0.3; tty; stty size; echo to-stderr >&2"},
+		runtime.ExecStreams{Stdout: &out, TTY: true, Resize: sizes})
+	if got := strings.ReplaceAll(out.String(), "\r\n", "\n"); err != nil || code != 0 ||
+		!strings.HasPrefix(got, "/dev/pts/") || !strings.HasSuffix(got, "\n33 101\nto-stderr\n") {
+		t.Errorf("exec on a terminal = %d %v %q", code, err, out.String())
 	}
 	if err := r.StopContainer(context.Background(), id, 5*time.Second); err != nil {
 		t.Fatal(err)
@@ -225,6 +244,11 @@ func TestEnvWorkingDirAndExec(t *testing.T) {
 		t.Errorf("stopped: %+v", st)
 	}
 }
+
+// blockingReader never returns: a client that keeps stdin open.
+type blockingReader struct{}
+
+func (blockingReader) Read([]byte) (int, error) { select {} }
 
 func waitFile(t *testing.T, p string) {
 	t.Helper()
@@ -396,7 +420,7 @@ func TestMountNamespace(t *testing.T) {
 		t.Errorf("mount leaked to the host: %v", err)
 	}
 	var so bytes.Buffer
-	code, err := r.Exec(context.Background(), id, []string{"cat", mnt + "/cfg/greeting"}, nil, &so, &so)
+	code, err := r.Exec(context.Background(), id, []string{"cat", mnt + "/cfg/greeting"}, runtime.ExecStreams{Stdout: &so, Stderr: &so})
 	if err != nil || code != 0 || so.String() != "hi" {
 		t.Errorf("exec in the mount namespace: %d %v %q", code, err, so.String())
 	}

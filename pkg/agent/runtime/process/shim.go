@@ -199,9 +199,26 @@ func shimExec(dir string, argv []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 127
 	}
-	err = syscall.Exec(path, argv, spec.Env)
+	env := spec.Env
+	if os.Getenv(shimTTYEnv) == "1" && !hasEnv(env, "TERM") {
+		// On a terminal, as container runtimes do.
+		env = append(env[:len(env):len(env)], "TERM=xterm")
+	}
+	err = syscall.Exec(path, argv, env)
 	fmt.Fprintf(os.Stderr, "exec: %q: %v\n", argv[0], err)
 	return 126
+}
+
+// shimTTYEnv tells "container-shim exec" that it runs on a terminal.
+const shimTTYEnv = "HERD_SHIM_TTY"
+
+func hasEnv(env []string, name string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, name+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // enterDir changes to the container's working directory, creating it when

@@ -45,7 +45,6 @@ package simulated
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -414,7 +413,7 @@ func (r *Runtime) StopContainer(ctx context.Context, id runtime.ContainerID, gra
 
 // Exec implements runtime.Runtime: it runs nothing and returns the
 // exec-exit-code annotation.
-func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, cmd []string, streams runtime.ExecStreams) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ru, ok := r.runs[id]

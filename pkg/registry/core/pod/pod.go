@@ -25,7 +25,7 @@ import (
 )
 
 // Definition returns the pods resource; nodes locates node agents for the
-// pods/log subresource.
+// pods/log, pods/exec and pods/portforward subresources.
 func Definition(nodes NodeConnector) *registry.Definition {
 	return &registry.Definition{
 		GroupVersion:  corev1.SchemeGroupVersion,
@@ -57,8 +57,10 @@ func Definition(nodes NodeConnector) *registry.Definition {
 		IndexFields:         []string{"spec.nodeName"},
 		CheckGracefulDelete: checkGracefulDelete,
 		ExtraStorage: map[string]func(*registry.Store) rest.Storage{
-			"binding": func(s *registry.Store) rest.Storage { return &BindingREST{store: s} },
-			"log":     func(s *registry.Store) rest.Storage { return &LogREST{store: s, nodes: nodes} },
+			"binding":     func(s *registry.Store) rest.Storage { return &BindingREST{store: s} },
+			"log":         func(s *registry.Store) rest.Storage { return &LogREST{store: s, nodes: nodes} },
+			"exec":        func(s *registry.Store) rest.Storage { return &ExecREST{store: s, nodes: nodes} },
+			"portforward": func(s *registry.Store) rest.Storage { return &PortForwardREST{store: s, nodes: nodes} },
 		},
 		Table: printers.For(schema.GroupResource{Resource: "pods"}),
 	}
