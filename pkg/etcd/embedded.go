@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -19,7 +21,8 @@ import (
 
 // Embedded is a running single-member etcd.
 type Embedded struct {
-	etcd *embed.Etcd
+	etcd    *embed.Etcd
+	closing *atomic.Bool
 	// Endpoint is the client URL the API server should use.
 	Endpoint string
 }
@@ -54,7 +57,8 @@ func Start(ctx context.Context, dir string) (*Embedded, error) {
 	cfg.QuotaBackendBytes = 8 * 1024 * 1024 * 1024
 	cfg.MaxRequestBytes = 3 * 1024 * 1024
 	cfg.LogLevel = "error"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(quietLogger())
+	closing := &atomic.Bool{}
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(quietLogger(closing))
 	// Keep etcd's own metrics and pprof off the network.
 	cfg.Metrics = "basic"
 
@@ -74,14 +78,17 @@ func Start(ctx context.Context, dir string) (*Embedded, error) {
 		e.Close()
 		return nil, ctx.Err()
 	}
-	return &Embedded{etcd: e, Endpoint: clientURL.String()}, nil
+	return &Embedded{etcd: e, closing: closing, Endpoint: clientURL.String()}, nil
 }
 
 // Err reports a fatal etcd error after start.
 func (e *Embedded) Err() <-chan error { return e.etcd.Err() }
 
 // Close stops etcd, flushing its data.
-func (e *Embedded) Close() { e.etcd.Close() }
+func (e *Embedded) Close() {
+	e.closing.Store(true)
+	e.etcd.Close()
+}
 
 func freeLoopbackURL() (*url.URL, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -93,8 +100,29 @@ func freeLoopbackURL() (*url.URL, error) {
 	return &url.URL{Scheme: "http", Host: addr}, nil
 }
 
-func quietLogger() *zap.Logger {
+// quietLogger writes etcd's errors only, and once etcd is being closed not
+// the errors of its listeners stopping, which say nothing to a user.
+func quietLogger(closing *atomic.Bool) *zap.Logger {
 	enc := zap.NewProductionEncoderConfig()
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.Lock(os.Stderr), zapcore.ErrorLevel)
-	return zap.New(core)
+	return zap.New(&shutdownFilter{Core: core, closing: closing})
+}
+
+type shutdownFilter struct {
+	zapcore.Core
+	closing *atomic.Bool
+}
+
+func (f *shutdownFilter) With(fields []zapcore.Field) zapcore.Core {
+	return &shutdownFilter{Core: f.Core.With(fields), closing: f.closing}
+}
+
+func (f *shutdownFilter) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if f.closing.Load() && strings.HasPrefix(e.Message, "setting up serving from embedded etcd failed") {
+		return ce
+	}
+	if f.Enabled(e.Level) {
+		return ce.AddCore(e, f)
+	}
+	return ce
 }
