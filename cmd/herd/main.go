@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
 
-	"github.com/herd-project/herd/pkg/agent/runtime/process"
+	"github.com/herd-project/herd/pkg/agent/runtime/process/shim"
 	"github.com/herd-project/herd/pkg/server"
 )
 
@@ -98,7 +98,7 @@ func newShimCmd() *cobra.Command {
 		Hidden:             true,
 		DisableFlagParsing: true,
 		Run: func(_ *cobra.Command, args []string) {
-			os.Exit(process.ShimMain(args))
+			os.Exit(shim.Main(args))
 		},
 	}
 }

@@ -152,6 +152,30 @@ func TestBackgroundCascadeThreeLevels(t *testing.T) {
 	}
 }
 
+// TestNoLookupsForMatchingOwners: dependents whose owners are in the graph
+// and match their references cost no API call (a Job of 10,000 pods must
+// not mean 20,000 GETs); a reference that does not match is verified.
+func TestNoLookupsForMatchingOwners(t *testing.T) {
+	e := start(t)
+	d := e.add(deployments, "ns", "web")
+	e.settle()
+	rs := e.add(replicasets, "ns", "web-1", ref("apps/v1", "Deployment", d, true))
+	for i := 0; i < 20; i++ {
+		e.add(pods, "ns", fmt.Sprintf("web-1-%d", i), ref("apps/v1", "ReplicaSet", rs, true))
+	}
+	e.settle()
+	for _, a := range e.md.Actions() {
+		if a.Verb == "get" {
+			t.Fatalf("lookup of %s/%s for a dependent of known owners", a.Resource.Resource, a.Name)
+		}
+	}
+	// Same uid, other name: the dependent is checked (and is dangling).
+	bad := ref("apps/v1", "ReplicaSet", rs, true)
+	bad.Name = "not-web-1"
+	p := e.add(pods, "ns", "mismatch", bad)
+	e.waitFor("mismatched dependent deleted", e.gone(pods, p))
+}
+
 func TestForegroundDeletionOrderAndFinalizer(t *testing.T) {
 	e := start(t)
 	d := e.add(deployments, "ns", "web")

@@ -97,8 +97,7 @@ func (g *graph) observe(o observedObject) {
 		n = &node{identity: o.identity, dependents: map[types.UID]*node{}}
 		g.nodes[o.identity.UID] = n
 		n.owners = o.owners
-		g.addToOwners(n, o.owners)
-		if len(o.owners) > 0 {
+		if g.addToOwners(n, o.owners) {
 			g.enqueueDelete(n.identity.UID)
 		}
 	} else {
@@ -126,8 +125,7 @@ func (g *graph) observe(o observedObject) {
 				g.enqueueDelete(owner.identity.UID)
 			}
 		}
-		if len(added) > 0 {
-			g.addToOwners(n, added)
+		if len(added) > 0 && g.addToOwners(n, added) {
 			g.enqueueDelete(n.identity.UID)
 		}
 	}
@@ -146,8 +144,13 @@ func (g *graph) observe(o observedObject) {
 }
 
 // addToOwners links n to the owners in refs, creating virtual owner nodes
-// (queued for verification) for uids not in the graph.
-func (g *graph) addToOwners(n *node, refs []metav1.OwnerReference) {
+// (queued for verification) for uids not in the graph. It says whether n
+// itself needs verifying, as Kubernetes' graph builder decides: a reference
+// to an observed owner that does not match it (another namespace, or other
+// kind, name or apiVersion) may be dangling, and an owner deleting its
+// dependents in the foreground must see this one go. A dependent of owners that are
+// known and match is not looked at: its owners' deletion will queue it.
+func (g *graph) addToOwners(n *node, refs []metav1.OwnerReference) (verify bool) {
 	for _, r := range refs {
 		owner, ok := g.nodes[r.UID]
 		if !ok {
@@ -161,10 +164,17 @@ func (g *graph) addToOwners(n *node, refs []metav1.OwnerReference) {
 			g.enqueueDelete(r.UID)
 		}
 		owner.dependents[n.identity.UID] = n
-		if !owner.virtual {
-			g.checkNamespace(n, owner)
+		if owner.virtual {
+			continue
+		}
+		g.checkNamespace(n, owner)
+		id := owner.identity
+		if owner.deletingDependents || (id.Namespace != "" && id.Namespace != n.identity.Namespace) ||
+			id.Name != r.Name || id.Kind != r.Kind || id.APIVersion != r.APIVersion {
+			verify = true
 		}
 	}
+	return verify
 }
 
 // checkNamespace reports a namespaced dependent whose owner was observed in a

@@ -1,6 +1,6 @@
 // Package process is herd's default container runtime: each container run
 // is a host process in its own process group, started through a small shim
-// (ShimMain, the hidden `herd container-shim` subcommand) that runs in its
+// (shim.Main, the hidden `herd container-shim` subcommand) that runs in its
 // own session, writes the container's stdout and stderr to a rotated
 // CRI-format log and records the exit status on disk, so runs survive a
 // kill -9 of the herd server and no exit code is lost. It does not pull or
@@ -66,6 +66,7 @@ import (
 
 	"github.com/herd-project/herd/pkg/agent/runtime"
 	"github.com/herd-project/herd/pkg/agent/runtime/process/podenv"
+	"github.com/herd-project/herd/pkg/agent/runtime/process/shim"
 	"github.com/herd-project/herd/pkg/agent/runtime/process/volumes"
 )
 
@@ -75,7 +76,7 @@ type Config struct {
 	StateDir string
 	// Client reads ConfigMaps and Secrets for env and volumes.
 	Client kubernetes.Interface
-	// ShimCommand invokes ShimMain; the mode and its arguments are
+	// ShimCommand invokes shim.Main; the mode and its arguments are
 	// appended. Default: os.Executable() + "container-shim".
 	ShimCommand []string
 	// Clock times grace periods and polling. Default: the real clock.
@@ -125,9 +126,9 @@ var _ runtime.Runtime = (*Runtime)(nil)
 type run struct {
 	id      runtime.ContainerID
 	dir     string
-	meta    runMeta
-	spec    runSpec
-	state   shimState
+	meta    shim.RunMeta
+	spec    shim.RunSpec
+	state   shim.State
 	adopted bool // not a child of this process: watched by polling
 
 	done   chan struct{}
@@ -297,7 +298,7 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 		return runtime.ContainerStatus{}, err
 	}
 	cleanup := func(cg []string) {
-		removeCgroups(cg)
+		shim.RemoveCgroups(cg)
 		_ = os.RemoveAll(dir)
 	}
 	logPath := r.LogPath(pod.UID, c.Name, opts.Attempt)
@@ -313,23 +314,23 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 			return runtime.ContainerStatus{}, &runtime.StartError{Reason: "RunContainerError", Message: err.Error()}
 		}
 	}
-	spec := runSpec{
+	spec := shim.RunSpec{
 		ID: string(id), Args: argv, Env: env, Dir: c.WorkingDir,
 		Mounts: mounts, MountNS: r.mounts, Hostname: hostname, Cgroups: cg,
 		LogPath: logPath, LogMaxSize: r.cfg.LogMaxSize, LogMaxFiles: r.cfg.LogMaxFiles,
 		ShimCommand: r.cfg.ShimCommand,
 	}
-	meta := runMeta{ID: string(id), PodUID: string(pod.UID), PodNamespace: pod.Namespace, PodName: pod.Name, Container: c.Name, Attempt: opts.Attempt}
-	if err := writeJSON(filepath.Join(dir, specFile), spec); err != nil {
+	meta := shim.RunMeta{ID: string(id), PodUID: string(pod.UID), PodNamespace: pod.Namespace, PodName: pod.Name, Container: c.Name, Attempt: opts.Attempt}
+	if err := shim.WriteJSON(filepath.Join(dir, shim.SpecFile), spec); err != nil {
 		cleanup(cg)
 		return runtime.ContainerStatus{}, err
 	}
-	if err := writeJSON(filepath.Join(dir, metaFile), meta); err != nil {
+	if err := shim.WriteJSON(filepath.Join(dir, shim.MetaFile), meta); err != nil {
 		cleanup(cg)
 		return runtime.ContainerStatus{}, err
 	}
 
-	shimOut, err := os.OpenFile(filepath.Join(dir, shimLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	shimOut, err := os.OpenFile(filepath.Join(dir, shim.ShimLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		cleanup(cg)
 		return runtime.ContainerStatus{}, err
@@ -359,13 +360,13 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 		cleanup(cg)
 		msg, isErr := strings.CutPrefix(reply, "error: ")
 		if !isErr {
-			shimErr, _ := os.ReadFile(filepath.Join(dir, shimLog))
+			shimErr, _ := os.ReadFile(filepath.Join(dir, shim.ShimLog))
 			msg = "the container shim exited without starting the container: " + strings.TrimSpace(string(shimErr))
 		}
 		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "RunContainerError", Message: msg}
 	}
-	var st shimState
-	if err := readJSON(filepath.Join(dir, stateFile), &st); err != nil {
+	var st shim.State
+	if err := shim.ReadJSON(filepath.Join(dir, shim.StateFile), &st); err != nil {
 		return runtime.ContainerStatus{}, err
 	}
 	ru := &run{id: id, dir: dir, meta: meta, spec: spec, state: st, done: make(chan struct{})}
@@ -382,25 +383,25 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 
 // collect reads a run's exit status once its shim is gone and delivers it.
 func (r *Runtime) collect(ru *run) {
-	var es exitStatus
-	if err := readJSON(filepath.Join(ru.dir, exitFile), &es); err != nil {
+	var es shim.ExitStatus
+	if err := shim.ReadJSON(filepath.Join(ru.dir, shim.ExitFile), &es); err != nil {
 		// The shim died without recording the exit (killed itself): make
 		// sure the container is gone too and record that.
-		if sameProcess(ru.state.ContainerPID, ru.state.ContainerStart) {
+		if shim.SameProcess(ru.state.ContainerPID, ru.state.ContainerStart) {
 			_ = syscall.Kill(-ru.state.ContainerPID, syscall.SIGKILL)
 		}
-		killCgroup(ru.spec.Cgroups, syscall.SIGKILL)
-		removeCgroups(ru.spec.Cgroups)
-		es = exitStatus{ExitCode: 137, Signal: int(syscall.SIGKILL), FinishedAt: r.clk.Now(), Reason: "Error",
+		shim.KillCgroup(ru.spec.Cgroups, syscall.SIGKILL)
+		shim.RemoveCgroups(ru.spec.Cgroups)
+		es = shim.ExitStatus{ExitCode: 137, Signal: int(syscall.SIGKILL), FinishedAt: r.clk.Now(), Reason: "Error",
 			Message: "the container shim ended without recording the container's exit; the container was killed"}
-		if err := writeJSON(filepath.Join(ru.dir, exitFile), es); err != nil && !os.IsNotExist(err) {
+		if err := shim.WriteJSON(filepath.Join(ru.dir, shim.ExitFile), es); err != nil && !os.IsNotExist(err) {
 			klog.ErrorS(err, "Recording container exit", "id", ru.id)
 		}
 	}
 	r.finish(ru, es, true)
 }
 
-func statusFrom(ru *run, es *exitStatus) runtime.ContainerStatus {
+func statusFrom(ru *run, es *shim.ExitStatus) runtime.ContainerStatus {
 	st := runtime.ContainerStatus{
 		ID:           ru.id,
 		PodUID:       types.UID(ru.meta.PodUID),
@@ -432,7 +433,7 @@ func statusFrom(ru *run, es *exitStatus) runtime.ContainerStatus {
 }
 
 // finish marks a run ended and, when deliver, queues its status for Exits.
-func (r *Runtime) finish(ru *run, es exitStatus, deliver bool) {
+func (r *Runtime) finish(ru *run, es shim.ExitStatus, deliver bool) {
 	r.mu.Lock()
 	if ru.closed {
 		r.mu.Unlock()
@@ -492,15 +493,15 @@ func (r *Runtime) recover() error {
 		return err
 	}
 	for _, dir := range dirs {
-		var meta runMeta
-		var spec runSpec
-		if readJSON(filepath.Join(dir, metaFile), &meta) != nil || readJSON(filepath.Join(dir, specFile), &spec) != nil {
+		var meta shim.RunMeta
+		var spec shim.RunSpec
+		if shim.ReadJSON(filepath.Join(dir, shim.MetaFile), &meta) != nil || shim.ReadJSON(filepath.Join(dir, shim.SpecFile), &spec) != nil {
 			continue
 		}
 		ru := &run{id: runtime.ContainerID(meta.ID), dir: dir, meta: meta, spec: spec, adopted: true, done: make(chan struct{})}
-		var es exitStatus
-		if readJSON(filepath.Join(dir, exitFile), &es) == nil {
-			_ = readJSON(filepath.Join(dir, stateFile), &ru.state)
+		var es shim.ExitStatus
+		if shim.ReadJSON(filepath.Join(dir, shim.ExitFile), &es) == nil {
+			_ = shim.ReadJSON(filepath.Join(dir, shim.StateFile), &ru.state)
 			r.runs[ru.id] = ru
 			r.finish(ru, es, false)
 			continue
@@ -508,17 +509,17 @@ func (r *Runtime) recover() error {
 		// A shim starting right now writes state.json in a moment.
 		var stErr error
 		for i := 0; i < 50; i++ {
-			if stErr = readJSON(filepath.Join(dir, stateFile), &ru.state); stErr == nil {
+			if stErr = shim.ReadJSON(filepath.Join(dir, shim.StateFile), &ru.state); stErr == nil {
 				break
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 		r.runs[ru.id] = ru
 		if stErr != nil {
-			es := exitStatus{ExitCode: 128, FinishedAt: r.clk.Now(), Reason: "ContainerCannotRun",
+			es := shim.ExitStatus{ExitCode: 128, FinishedAt: r.clk.Now(), Reason: "ContainerCannotRun",
 				Message: "the container shim did not start the container"}
-			_ = writeJSON(filepath.Join(dir, exitFile), es)
-			removeCgroups(spec.Cgroups)
+			_ = shim.WriteJSON(filepath.Join(dir, shim.ExitFile), es)
+			shim.RemoveCgroups(spec.Cgroups)
 			r.finish(ru, es, false)
 		}
 	}
@@ -550,11 +551,11 @@ func (r *Runtime) checkAdopted() {
 	}
 	r.mu.Unlock()
 	for _, ru := range watch {
-		if _, err := os.Stat(filepath.Join(ru.dir, exitFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(ru.dir, shim.ExitFile)); err == nil {
 			r.collect(ru)
 			continue
 		}
-		if !sameProcess(ru.state.ShimPID, ru.state.ShimStart) {
+		if !shim.SameProcess(ru.state.ShimPID, ru.state.ShimStart) {
 			// Re-check: the shim may have written exit.json just before
 			// exiting.
 			r.collect(ru)
@@ -575,11 +576,11 @@ func (r *Runtime) get(id runtime.ContainerID) (*run, error) {
 // signalRun signals the container's process group (and, for SIGKILL, its
 // cgroup), unless the process is no longer the run's.
 func signalRun(ru *run, sig syscall.Signal) {
-	if sameProcess(ru.state.ContainerPID, ru.state.ContainerStart) {
+	if shim.SameProcess(ru.state.ContainerPID, ru.state.ContainerStart) {
 		_ = syscall.Kill(-ru.state.ContainerPID, sig)
 	}
 	if sig == syscall.SIGKILL {
-		killCgroup(ru.spec.Cgroups, sig)
+		shim.KillCgroup(ru.spec.Cgroups, sig)
 	}
 }
 
@@ -658,7 +659,7 @@ func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, cmd []string
 			return -1, ctx.Err()
 		}
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
-			code, _ := exitFromWait(ws)
+			code, _ := shim.ExitFromWait(ws)
 			return int(code), nil
 		}
 		return ee.ExitCode(), nil

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/herd-project/herd/pkg/agent/runtime"
+	"github.com/herd-project/herd/pkg/agent/runtime/process/shim"
 )
 
 const shimEnv = "HERD_PROCESS_TEST_SHIM"
@@ -28,7 +29,7 @@ const shimEnv = "HERD_PROCESS_TEST_SHIM"
 // TestMain runs the shim when the test binary is re-executed as one.
 func TestMain(m *testing.M) {
 	if os.Getenv(shimEnv) == "1" {
-		os.Exit(ShimMain(os.Args[1:]))
+		os.Exit(shim.Main(os.Args[1:]))
 	}
 	os.Setenv(shimEnv, "1")
 	os.Exit(m.Run())
@@ -374,7 +375,7 @@ func TestRemovePod(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := syscall.Kill(pid, 0); err == nil {
-		if s, alive := procStart(pid); alive && s != 0 {
+		if s, alive := shim.ProcStart(pid); alive && s != 0 {
 			t.Errorf("process %d still alive", pid)
 		}
 	}
@@ -476,48 +477,6 @@ func TestOOMKilled(t *testing.T) {
 		if _, err := os.Stat(d); !os.IsNotExist(err) {
 			t.Errorf("cgroup %s not removed: %v", d, err)
 		}
-	}
-}
-
-func TestLogRotation(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "0.log")
-	w, err := openLog(p, 200, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC) }
-	for i := 0; i < 10; i++ {
-		if err := w.writeLine("stdout", []byte(fmt.Sprintf("line %02d %s", i, strings.Repeat("x", 40))), false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.Close()
-	// Each line is 89 bytes: two per file.
-	for suffix, want := range map[string]string{"": "line 08", ".1": "line 06", ".2": "line 04"} {
-		data, err := os.ReadFile(p + suffix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(string(data), "2026-01-02T03:04:05.000000006Z stdout F "+want) || strings.Count(string(data), "\n") != 2 {
-			t.Errorf("%s: %q", suffix, data)
-		}
-	}
-	if _, err := os.Stat(p + ".3"); !os.IsNotExist(err) {
-		t.Errorf("kept more than 3 files")
-	}
-}
-
-func TestLongLinesArePartial(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "0.log")
-	w, err := openLog(p, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.copyStream("stdout", strings.NewReader(strings.Repeat("a", maxLineChunk+10)+"\nend"))
-	w.Close()
-	got := readLog(t, p)
-	if len(got) != 3 || got[0] != "stdout P "+strings.Repeat("a", maxLineChunk) || got[1] != "stdout F aaaaaaaaaa" || got[2] != "stdout F end" {
-		t.Errorf("got %d lines: %.80q", len(got), got)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/herd-project/herd/pkg/agent/runtime"
+	"github.com/herd-project/herd/pkg/agent/runtime/process/shim"
 )
 
 // openPTY allocates a pseudo-terminal: the master side for the runtime, the
@@ -53,7 +54,7 @@ func runOnTerminal(c *exec.Cmd, streams runtime.ExecStreams) error {
 	}
 	defer master.Close()
 	c.Stdin, c.Stdout, c.Stderr = slave, slave, slave
-	c.Env = append(os.Environ(), shimTTYEnv+"=1")
+	c.Env = append(os.Environ(), shim.TTYEnv+"=1")
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := c.Start(); err != nil {
 		slave.Close()

@@ -211,6 +211,7 @@ func (r *resource) notFound(name string) error {
 func (r *resource) Get(_ context.Context, name string, _ metav1.GetOptions, sub ...string) (*metav1.PartialObjectMetadata, error) {
 	r.c.mu.Lock()
 	defer r.c.mu.Unlock()
+	r.c.actions = append(r.c.actions, Action{Verb: "get", Resource: r.gvr, Namespace: r.namespace, Name: name})
 	o, ok := r.c.objects[key{r.gvr, r.namespace, name}]
 	if !ok {
 		return nil, r.notFound(name)

@@ -7,6 +7,8 @@
 package volumes
 
 import (
+	"github.com/herd-project/herd/pkg/agent/runtime/process/shim"
+
 	"context"
 	"errors"
 	"fmt"
@@ -416,14 +418,8 @@ func WriteAtomic(dir string, files map[string]File, now time.Time) error {
 	return nil
 }
 
-// Mount is one volumeMount resolved to the host.
-type Mount struct {
-	// Source is the host path (volume dir or hostPath, plus subPath).
-	Source string `json:"source"`
-	// Target is the mountPath in the container.
-	Target   string `json:"target"`
-	ReadOnly bool   `json:"readOnly,omitempty"`
-}
+// Mount is one volumeMount resolved to the host, as the shim mounts it.
+type Mount = shim.Mount
 
 // Resolve maps container c's volumeMounts to host paths, creating subPath
 // directories in writable volumes as the kubelet does. subPathExpr is

@@ -1,4 +1,4 @@
-package process
+package shim
 
 import (
 	"encoding/json"
@@ -8,37 +8,44 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/herd-project/herd/pkg/agent/runtime/process/volumes"
 )
 
 // Files of a run's state directory (StateDir/pods/<uid>/runs/<container>_<attempt>).
 const (
-	specFile  = "spec.json"  // runSpec, written by the runtime before the shim starts
-	metaFile  = "meta.json"  // runMeta, written by the runtime before the shim starts
-	stateFile = "state.json" // shimState, written by the shim once the container runs
-	exitFile  = "exit.json"  // exitStatus, written by the shim when the container ended
-	shimLog   = "shim.log"   // the shim's own stderr
+	SpecFile  = "spec.json"  // RunSpec, written by the runtime before the shim starts
+	MetaFile  = "meta.json"  // RunMeta, written by the runtime before the shim starts
+	StateFile = "state.json" // State, written by the shim once the container runs
+	ExitFile  = "exit.json"  // ExitStatus, written by the shim when the container ended
+	ShimLog   = "shim.log"   // the shim's own stderr
 )
 
-// runSpec is everything the shim needs to start the container process.
-type runSpec struct {
-	ID          string          `json:"id"`
-	Args        []string        `json:"args"`
-	Env         []string        `json:"env"`
-	Dir         string          `json:"dir,omitempty"`
-	Mounts      []volumes.Mount `json:"mounts,omitempty"`
-	MountNS     bool            `json:"mountNS,omitempty"`
-	Hostname    string          `json:"hostname,omitempty"`
-	Cgroups     []string        `json:"cgroups,omitempty"`
-	LogPath     string          `json:"logPath"`
-	LogMaxSize  int64           `json:"logMaxSize"`
-	LogMaxFiles int             `json:"logMaxFiles"`
-	ShimCommand []string        `json:"shimCommand"`
+// Mount is one volumeMount resolved to the host.
+type Mount struct {
+	// Source is the host path (volume dir or hostPath, plus subPath).
+	Source string `json:"source"`
+	// Target is the mountPath in the container.
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
 }
 
-// runMeta identifies the run.
-type runMeta struct {
+// RunSpec is everything the shim needs to start the container process.
+type RunSpec struct {
+	ID          string   `json:"id"`
+	Args        []string `json:"args"`
+	Env         []string `json:"env"`
+	Dir         string   `json:"dir,omitempty"`
+	Mounts      []Mount  `json:"mounts,omitempty"`
+	MountNS     bool     `json:"mountNS,omitempty"`
+	Hostname    string   `json:"hostname,omitempty"`
+	Cgroups     []string `json:"cgroups,omitempty"`
+	LogPath     string   `json:"logPath"`
+	LogMaxSize  int64    `json:"logMaxSize"`
+	LogMaxFiles int      `json:"logMaxFiles"`
+	ShimCommand []string `json:"shimCommand"`
+}
+
+// RunMeta identifies the run.
+type RunMeta struct {
 	ID           string `json:"id"`
 	PodUID       string `json:"podUID"`
 	PodNamespace string `json:"podNamespace"`
@@ -47,10 +54,10 @@ type runMeta struct {
 	Attempt      int    `json:"attempt"`
 }
 
-// shimState records the processes of a started run. Start times are the
+// State records the processes of a started run. Start times are the
 // kernel's (clock ticks since boot, /proc/<pid>/stat field 22) so a reused
 // pid is never mistaken for the run's process.
-type shimState struct {
+type State struct {
 	ShimPID        int       `json:"shimPID"`
 	ShimStart      uint64    `json:"shimStart"`
 	ContainerPID   int       `json:"containerPID"`
@@ -58,8 +65,8 @@ type shimState struct {
 	StartedAt      time.Time `json:"startedAt"`
 }
 
-// exitStatus is how the container process ended.
-type exitStatus struct {
+// ExitStatus is how the container process ended.
+type ExitStatus struct {
 	ExitCode   int32     `json:"exitCode"`
 	Signal     int       `json:"signal,omitempty"`
 	OOMKilled  bool      `json:"oomKilled,omitempty"`
@@ -68,13 +75,13 @@ type exitStatus struct {
 	Message    string    `json:"message,omitempty"`
 }
 
-// writeJSON writes v to path atomically (temp file, rename): readers and a
+// WriteJSON writes v to path atomically (temp file, rename): readers and a
 // crash of any process see the old or the new content, never a part.
-func writeJSON(path string, v any) error { return writeJSONFile(path, v, false) }
+func WriteJSON(path string, v any) error { return writeJSONFile(path, v, false) }
 
-// writeJSONDurable is writeJSON that also survives a machine crash (fsync
+// WriteJSONDurable is WriteJSON that also survives a machine crash (fsync
 // of the file and its directory); exit statuses use it.
-func writeJSONDurable(path string, v any) error { return writeJSONFile(path, v, true) }
+func WriteJSONDurable(path string, v any) error { return writeJSONFile(path, v, true) }
 
 func writeJSONFile(path string, v any, durable bool) error {
 	data, err := json.Marshal(v)
@@ -115,7 +122,7 @@ func writeJSONFile(path string, v any, durable bool) error {
 	return nil
 }
 
-func readJSON(path string, v any) error {
+func ReadJSON(path string, v any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -123,9 +130,9 @@ func readJSON(path string, v any) error {
 	return json.Unmarshal(data, v)
 }
 
-// procStart returns the start time of pid (clock ticks since boot) and
+// ProcStart returns the start time of pid (clock ticks since boot) and
 // whether it is alive (not a zombie).
-func procStart(pid int) (uint64, bool) {
+func ProcStart(pid int) (uint64, bool) {
 	if pid <= 0 {
 		return 0, false
 	}
@@ -150,14 +157,14 @@ func procStart(pid int) (uint64, bool) {
 	return start, fields[0] != "Z" && fields[0] != "X"
 }
 
-// sameProcess says whether pid is still the process that started at start.
-func sameProcess(pid int, start uint64) bool {
-	s, alive := procStart(pid)
+// SameProcess says whether pid is still the process that started at start.
+func SameProcess(pid int, start uint64) bool {
+	s, alive := ProcStart(pid)
 	return alive && s == start
 }
 
-// exitFromWait converts a wait status into an exit code and signal.
-func exitFromWait(ws syscall.WaitStatus) (int32, int) {
+// ExitFromWait converts a wait status into an exit code and signal.
+func ExitFromWait(ws syscall.WaitStatus) (int32, int) {
 	if ws.Signaled() {
 		return int32(128 + int(ws.Signal())), int(ws.Signal())
 	}
