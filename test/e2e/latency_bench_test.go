@@ -82,6 +82,74 @@ func BenchmarkPodStartLatency(b *testing.B) {
 	}
 }
 
+// BenchmarkPodStartLatencyLoaded: 200 pods (`sleep 2`) on the process
+// runtime created at a steady 20 per second (so about 40 run at once);
+// latency from each create call to the watch event showing it Running.
+//
+//	go test ./test/e2e -run '^$' -bench PodStartLatencyLoaded -benchtime 1x
+func BenchmarkPodStartLatencyLoaded(b *testing.B) {
+	const pods, perSecond = 200, 20
+	dir := filepathTemp("latency-load")
+	defer os.RemoveAll(dir)
+	s, err := startServer(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer killRuns(dir)
+	defer s.Stop()
+	c := clientFor(b, s)
+	ctx := context.Background()
+	for it := 0; it < b.N; it++ {
+		ns := fmt.Sprintf("load-%d", it)
+		c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		w, err := c.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var mu sync.Mutex
+		created := map[string]time.Time{}
+		go func() {
+			tick := time.NewTicker(time.Second / perSecond)
+			defer tick.Stop()
+			for i := 0; i < pods; i++ {
+				<-tick.C
+				name := fmt.Sprintf("p-%03d", i)
+				p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name},
+					Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr.To[int64](1), RestartPolicy: corev1.RestartPolicyNever,
+						Containers: []corev1.Container{{Name: "c", Image: "busybox", Command: []string{"sleep", "2"}}}}}
+				mu.Lock()
+				created[name] = time.Now()
+				mu.Unlock()
+				if _, err := c.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+		var lat []time.Duration
+		seen := map[string]bool{}
+		timeout := time.After(3 * time.Minute)
+		for len(lat) < pods {
+			select {
+			case ev := <-w.ResultChan():
+				po, ok := ev.Object.(*corev1.Pod)
+				if !ok || seen[po.Name] || po.Status.Phase != corev1.PodRunning {
+					continue
+				}
+				seen[po.Name] = true
+				mu.Lock()
+				lat = append(lat, time.Since(created[po.Name]))
+				mu.Unlock()
+			case <-timeout:
+				b.Fatalf("only %d of %d pods Running after 3m", len(lat), pods)
+			}
+		}
+		w.Stop()
+		b.ReportMetric(float64(percentile(lat, 0.5).Milliseconds()), "p50-ms")
+		b.ReportMetric(float64(percentile(lat, 0.99).Milliseconds()), "p99-ms")
+	}
+}
+
 // BenchmarkSimulatedDeployment: a Deployment of 5,000 replicas on 100
 // simulated nodes, create → all available, then a full rolling update at
 // maxSurge 25%.
