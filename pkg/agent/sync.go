@@ -330,9 +330,19 @@ func (a *Agent) startContainer(ctx context.Context, pod *corev1.Pod, st *podStat
 	if started.StartedAt.IsZero() {
 		started.StartedAt = now
 	}
-	st.record(runtime.ContainerStatus{ID: id, PodUID: pod.UID, PodNamespace: pod.Namespace, PodName: pod.Name,
-		Name: c.Name, Attempt: attempt, State: runtime.StateRunning, StartedAt: started.StartedAt})
+	run := runtime.ContainerStatus{ID: id, PodUID: pod.UID, PodNamespace: pod.Namespace, PodName: pod.Name,
+		Name: c.Name, Attempt: attempt, State: runtime.StateRunning, StartedAt: started.StartedAt}
+	if started.State == runtime.StateExited {
+		// The run ended before the start returned: one status write
+		// reports both.
+		run.State, run.ExitCode, run.Reason, run.Message, run.FinishedAt =
+			started.State, started.ExitCode, started.Reason, started.Message, started.FinishedAt
+	}
+	st.record(run)
 	klog.FromContext(ctx).V(3).Info("Started container", "pod", klog.KObj(pod), "container", c.Name, "attempt", attempt)
+	if run.State == runtime.StateExited {
+		return
+	}
 	a.startProbesLocked(pod, st, c, id, now)
 	if c.Lifecycle != nil && c.Lifecycle.PostStart != nil {
 		st.postStart[id] = true

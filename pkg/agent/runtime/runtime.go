@@ -96,7 +96,8 @@ type Runtime interface {
 	// StartContainer starts container c, one of pod's init or regular
 	// containers, and returns once it runs, with the run's status: its ID
 	// and the start time the runtime keeps (and reports again after an
-	// agent restart).
+	// agent restart). A run that already ended may be returned with its
+	// final status; its end is still delivered on Exits.
 	StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1.Container, opts StartOptions) (ContainerStatus, error)
 	// Exits delivers the final status of every container run that ends,
 	// once each, including runs recovered by ListContainers.

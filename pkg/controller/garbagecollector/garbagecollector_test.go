@@ -157,9 +157,20 @@ func TestBackgroundCascadeThreeLevels(t *testing.T) {
 // not mean 20,000 GETs); a reference that does not match is verified.
 func TestNoLookupsForMatchingOwners(t *testing.T) {
 	e := start(t)
+	// A dependent seen before its owner makes a virtual owner, which is
+	// looked up: let the graph see each owner first.
+	observed := func(o *metav1.PartialObjectMetadata) func() bool {
+		return func() bool {
+			e.gc.graph.mu.Lock()
+			defer e.gc.graph.mu.Unlock()
+			n, ok := e.gc.graph.nodes[o.UID]
+			return ok && !n.virtual
+		}
+	}
 	d := e.add(deployments, "ns", "web")
-	e.settle()
+	e.waitFor("deployment observed", observed(d))
 	rs := e.add(replicasets, "ns", "web-1", ref("apps/v1", "Deployment", d, true))
+	e.waitFor("replicaset observed", observed(rs))
 	for i := 0; i < 20; i++ {
 		e.add(pods, "ns", fmt.Sprintf("web-1-%d", i), ref("apps/v1", "ReplicaSet", rs, true))
 	}

@@ -301,7 +301,12 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 		}
 		finishAt := now.Add(beh.duration)
 		if beh.duration == 0 {
+			// Ended before StartContainer returns: report the end at once
+			// (it is also delivered on Exits).
 			r.finish(ru, code, reason, finishAt, false)
+			r.mu.Lock()
+			started = ru.status
+			r.mu.Unlock()
 		} else {
 			r.setTimer(ru, r.afterFunc(beh.duration, func() { r.finish(ru, code, reason, finishAt, true) }))
 		}

@@ -186,3 +186,23 @@ func TestFailuresAndProbes(t *testing.T) {
 		t.Errorf("oom %+v", st)
 	}
 }
+
+// TestInstantExitReportedByStart: a run that ends at once is returned ended
+// by StartContainer (so the agent writes one status), and delivered on
+// Exits once.
+func TestInstantExitReportedByStart(t *testing.T) {
+	clk := clocktesting.NewFakeClock(t0)
+	r := New(Options{LogDir: t.TempDir(), Clock: clk})
+	p := pod(corev1.RestartPolicyNever, map[string]string{AnnotationPrefix + "exit-code.a": "3"})
+	st, err := r.StartContainer(context.Background(), p, &p.Spec.Containers[0], runtime.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != runtime.StateExited || st.ExitCode != 3 || st.Reason != "Error" || !st.StartedAt.Equal(t0) || !st.FinishedAt.Equal(t0) {
+		t.Fatalf("StartContainer returned %+v", st)
+	}
+	if ex := exit(t, r); ex.ID != st.ID || ex.ExitCode != 3 {
+		t.Errorf("exit %+v", ex)
+	}
+	noExit(t, r)
+}
