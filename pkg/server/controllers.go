@@ -80,7 +80,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server) error {
 	go sched.Run(ctx, 1)
 	go jobs.Run(ctx, 8)
 	go ttl.Run(ctx, 2)
-	go cron.Run(ctx, 4)
+	go cron.Run(ctx, 16)
 	go rs.Run(ctx, 8)
 	go deploy.Run(ctx, 8)
 	go gc.Run(ctx, 8)

@@ -254,17 +254,33 @@ func BenchmarkSimulatedCronJobs(b *testing.B) {
 	if len(list.Items) != 0 {
 		b.Fatalf("%d jobs before the minute", len(list.Items))
 	}
-	w, err := c.BatchV1().Jobs("default").Watch(ctx, metav1.ListOptions{ResourceVersion: list.ResourceVersion})
+	rv := list.ResourceVersion
+	w, err := c.BatchV1().Jobs("default").Watch(ctx, metav1.ListOptions{ResourceVersion: rv})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer w.Stop()
+	defer func() { w.Stop() }()
 	var late []time.Duration
+	seen := map[string]bool{}
 	timeout := time.After(time.Until(minute) + 5*time.Minute)
 	for len(late) < count {
 		select {
-		case ev := <-w.ResultChan():
-			if ev.Type == watch.Added {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				// A watcher that falls behind is closed by the server, as
+				// Kubernetes' watch cache does: resume from the last event.
+				if w, err = c.BatchV1().Jobs("default").Watch(ctx, metav1.ListOptions{ResourceVersion: rv}); err != nil {
+					b.Fatal(err)
+				}
+				continue
+			}
+			j, isJob := ev.Object.(*batchv1.Job)
+			if !isJob {
+				continue
+			}
+			rv = j.ResourceVersion
+			if ev.Type == watch.Added && !seen[j.Name] {
+				seen[j.Name] = true
 				late = append(late, time.Since(minute))
 			}
 		case <-timeout:

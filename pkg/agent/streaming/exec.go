@@ -103,10 +103,15 @@ func ServeExec(w http.ResponseWriter, req *http.Request, opts ExecOptions, exec 
 		return
 	}
 	streamCh := make(chan httpstream.Stream, 8)
+	done := make(chan struct{})
 	upgrader := spdy.NewResponseUpgraderWithPings(30 * time.Second)
 	conn := upgrader.UpgradeResponse(w, req, func(s httpstream.Stream, _ <-chan struct{}) error {
-		streamCh <- s
-		return nil
+		select {
+		case streamCh <- s:
+			return nil
+		case <-done:
+			return fmt.Errorf("the exec session has ended")
+		}
 	})
 	if conn == nil {
 		// The upgrader has answered the client already.
@@ -114,6 +119,8 @@ func ServeExec(w http.ResponseWriter, req *http.Request, opts ExecOptions, exec 
 	}
 	defer conn.Close()
 	conn.SetIdleTimeout(IdleTimeout)
+	// Stream handlers still waiting to hand a stream over give up first.
+	defer close(done)
 
 	want := 1 // error
 	for _, on := range []bool{opts.Stdin, opts.Stdout, opts.Stderr, opts.TTY && protocol != protocolV2} {

@@ -33,6 +33,7 @@ func ServePortForward(w http.ResponseWriter, req *http.Request, dial Dialer) {
 		return
 	}
 	streamCh := make(chan httpstream.Stream, 16)
+	done := make(chan struct{})
 	upgrader := spdy.NewResponseUpgraderWithPings(30 * time.Second)
 	conn := upgrader.UpgradeResponse(w, req, func(s httpstream.Stream, replySent <-chan struct{}) error {
 		if s.Headers().Get(portHeader) == "" {
@@ -42,8 +43,16 @@ func ServePortForward(w http.ResponseWriter, req *http.Request, dial Dialer) {
 			return fmt.Errorf("%q header is required", requestIDHeader)
 		}
 		go func() {
-			<-replySent
-			streamCh <- s
+			select {
+			case <-replySent:
+			case <-done:
+				return
+			}
+			select {
+			case streamCh <- s:
+			case <-done:
+				s.Reset()
+			}
 		}()
 		return nil
 	})
@@ -52,6 +61,8 @@ func ServePortForward(w http.ResponseWriter, req *http.Request, dial Dialer) {
 	}
 	defer conn.Close()
 	conn.SetIdleTimeout(IdleTimeout)
+	// Stream handlers still waiting to hand a stream over give up first.
+	defer close(done)
 
 	type pair struct {
 		data, err httpstream.Stream
