@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"net"
@@ -74,8 +75,8 @@ func (a *Agent) serveExec(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("container not found (%q)", parts[2]), http.StatusNotFound)
 		return
 	}
-	streaming.ServeExec(w, r, streaming.ExecOptionsFromQuery(q), func(s runtime.ExecStreams) error {
-		code, err := a.rt.Exec(r.Context(), id, cmd, s)
+	streaming.ServeExec(w, r, streaming.ExecOptionsFromQuery(q), func(ctx context.Context, s runtime.ExecStreams) error {
+		code, err := a.rt.Exec(ctx, id, cmd, s)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@
 package streaming
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,8 +87,9 @@ func (e *ExitCodeError) Error() string {
 	return fmt.Sprintf("command terminated with non-zero exit code: error executing command %v, exit code %d", e.Command, e.Code)
 }
 
-// Executor runs the command with the streams the client opened.
-type Executor func(streams runtime.ExecStreams) error
+// Executor runs the command with the streams the client opened; ctx ends
+// when the client goes away.
+type Executor func(ctx context.Context, streams runtime.ExecStreams) error
 
 // ServeExec upgrades the request to SPDY, waits for the client's streams,
 // runs the command through exec and reports how it ended on the error
@@ -149,6 +151,18 @@ func ServeExec(w http.ResponseWriter, req *http.Request, opts ExecOptions, exec 
 		}
 	}
 
+	// Once upgraded, the request's context no longer ends with the
+	// connection: the SPDY connection's end cancels the command.
+	ctx, cancel := context.WithCancel(req.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-conn.CloseChan():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
 	es := runtime.ExecStreams{TTY: opts.TTY}
 	if s := streams[streamStdin]; s != nil {
 		es.Stdin = s
@@ -162,9 +176,9 @@ func ServeExec(w http.ResponseWriter, req *http.Request, opts ExecOptions, exec 
 	if s := streams[streamResize]; s != nil {
 		sizes := make(chan runtime.TerminalSize, 4)
 		es.Resize = sizes
-		go readResizes(s, sizes)
+		go readResizes(ctx, s, sizes)
 	}
-	runErr := exec(es)
+	runErr := exec(ctx, es)
 	for _, t := range []string{streamStdout, streamStderr} {
 		if s := streams[t]; s != nil {
 			s.Close()
@@ -176,7 +190,7 @@ func ServeExec(w http.ResponseWriter, req *http.Request, opts ExecOptions, exec 
 	}
 }
 
-func readResizes(r io.Reader, out chan<- runtime.TerminalSize) {
+func readResizes(ctx context.Context, r io.Reader, out chan<- runtime.TerminalSize) {
 	defer close(out)
 	dec := json.NewDecoder(r)
 	for {
@@ -184,7 +198,11 @@ func readResizes(r io.Reader, out chan<- runtime.TerminalSize) {
 		if err := dec.Decode(&size); err != nil {
 			return
 		}
-		out <- runtime.TerminalSize{Width: size.Width, Height: size.Height}
+		select {
+		case out <- runtime.TerminalSize{Width: size.Width, Height: size.Height}:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

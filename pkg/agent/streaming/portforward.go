@@ -34,6 +34,9 @@ func ServePortForward(w http.ResponseWriter, req *http.Request, dial Dialer) {
 	}
 	streamCh := make(chan httpstream.Stream, 16)
 	done := make(chan struct{})
+	// Runs last: forwarders end once the connection is closed.
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	upgrader := spdy.NewResponseUpgraderWithPings(30 * time.Second)
 	conn := upgrader.UpgradeResponse(w, req, func(s httpstream.Stream, replySent <-chan struct{}) error {
 		if s.Headers().Get(portHeader) == "" {
@@ -69,8 +72,6 @@ func ServePortForward(w http.ResponseWriter, req *http.Request, dial Dialer) {
 		created   time.Time
 	}
 	pairs := map[string]*pair{}
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	sweep := time.NewTicker(StreamCreationTimeout / 2)
 	defer sweep.Stop()
 	for {
@@ -136,6 +137,17 @@ func forward(conn httpstream.Connection, data, errStream httpstream.Stream, dial
 		return
 	}
 	defer target.Close()
+	// The client going away ends both directions, whatever the pod does.
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-conn.CloseChan():
+			target.Close()
+			data.Reset()
+		case <-finished:
+		}
+	}()
 	toPod := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(target, data)

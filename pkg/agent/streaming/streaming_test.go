@@ -27,7 +27,7 @@ import (
 // fakeExec answers like a shell: it echoes stdin upper-cased to stdout,
 // writes "to-stderr" to stderr and exits with the code in the command.
 func fakeExec(t *testing.T, code int, seen chan<- runtime.ExecStreams) Executor {
-	return func(s runtime.ExecStreams) error {
+	return func(_ context.Context, s runtime.ExecStreams) error {
 		if seen != nil {
 			seen <- s
 		}
@@ -144,6 +144,41 @@ func (o *onceSize) Next() *remotecommand.TerminalSize {
 	return s
 }
 
+// TestExecEndsWhenClientGoesAway: a client that disconnects cancels the
+// command's context (the request's own context does not end after the
+// upgrade).
+func TestExecEndsWhenClientGoesAway(t *testing.T) {
+	cancelled := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ServeExec(w, r, ExecOptionsFromQuery(r.URL.Query()), func(ctx context.Context, s runtime.ExecStreams) error {
+			_, _ = io.WriteString(s.Stdout, "started\n")
+			<-ctx.Done()
+			close(cancelled)
+			return ctx.Err()
+		})
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL + "/exec?output=1")
+	ex, err := remotecommand.NewSPDYExecutor(&rest.Config{Host: srv.URL}, http.MethodPost, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	go func() { _ = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: pw}) }()
+	line := make([]byte, 8)
+	if _, err := io.ReadFull(pr, line); err != nil || string(line) != "started\n" {
+		t.Fatalf("read %q %v", line, err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	cancel()
+	select {
+	case <-cancelled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the command's context was not cancelled after the client went away")
+	}
+}
+
 func TestExecNeedsAStream(t *testing.T) {
 	srv := execServer(t, 0, nil)
 	resp, err := http.Post(srv.URL+"/exec?tty=0", "", nil)
@@ -252,4 +287,59 @@ func TestPortForward(t *testing.T) {
 	}
 	close(stop)
 	<-done
+}
+
+// TestPortForwardEndsWhenClientGoesAway: a pod connection that stays open
+// and idle does not keep the session alive after the client leaves.
+func TestPortForwardEndsWhenClientGoesAway(t *testing.T) {
+	backend, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Close()
+	go func() {
+		for {
+			c, err := backend.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // never read, never closed until the test ends
+		}
+	}()
+	port := backend.Addr().(*net.TCPAddr).Port
+	ended := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(ended)
+		ServePortForward(w, r, func(int32) (net.Conn, error) { return net.Dial("tcp", backend.Addr().String()) })
+	}))
+	defer srv.Close()
+	transport, upgrader, err := spdy.RoundTripperFor(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(srv.URL + "/portForward")
+	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, u)
+	stop, ready := make(chan struct{}), make(chan struct{})
+	pf, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{fmt.Sprintf("0:%d", port)}, stop, ready, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- pf.ForwardPorts() }()
+	<-ready
+	ports, _ := pf.GetPorts()
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", ports[0].Local))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = c.Write([]byte("hello"))
+	time.Sleep(200 * time.Millisecond) // the pair reaches the agent
+	close(stop)
+	<-done
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the port-forward session outlived its client")
+	}
 }

@@ -271,6 +271,19 @@ func readTrim(t *testing.T, p string) string {
 	return strings.TrimSpace(string(data))
 }
 
+// TestDefaultSignalDispositions: the shim survives SIGHUP, SIGINT and
+// SIGPIPE, but the container starts with no signal ignored.
+func TestDefaultSignalDispositions(t *testing.T) {
+	r := newRuntime(t, t.TempDir(), nil)
+	pod := testPod("uid-sig", sh("c", "grep SigIgn /proc/self/status"))
+	id := start(t, r, pod, 0)
+	waitExit(t, r, id, 5*time.Second)
+	got := readLog(t, r.LogPath(pod.UID, "c", 0))
+	if len(got) != 1 || got[0] != "stdout F SigIgn:\t0000000000000000" {
+		t.Errorf("container's ignored signals: %q", got)
+	}
+}
+
 func TestStopGraceThenKill(t *testing.T) {
 	r := newRuntime(t, t.TempDir(), nil)
 	dir := t.TempDir()

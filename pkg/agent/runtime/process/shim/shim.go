@@ -387,11 +387,11 @@ func startOnThisThread(spec *RunSpec, stdin, stdout, stderr *os.File) (*exec.Cmd
 // container-shim run DIR`.
 const CommandName = "container-shim"
 
-// The shim runs from this package's init, before the packages of the rest
-// of herd are initialized: this package needs only the standard library,
-// so Go initializes it among the first, and a container start does not pay
-// for the API machinery's initialization (about 70 ms of CPU and 9 MB of
-// memory per container otherwise).
+// The shim runs from this package's init. This package needs only the
+// standard library, so Go initializes it before most of herd's packages
+// (about 180 of 580 come first, mostly protobuf descriptors, for about 20
+// ms): a container start does not pay for the API machinery's
+// initialization (about 70 ms of CPU otherwise).
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == CommandName {
 		os.Exit(Main(os.Args[2:]))
