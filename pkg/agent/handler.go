@@ -23,6 +23,7 @@ import (
 //
 //	GET /containerLogs/{namespace}/{pod}/{container}?follow=&previous=&tailLines=&sinceSeconds=&sinceTime=&timestamps=&limitBytes=
 //	POST|GET /exec/{namespace}/{pod}/{container}?command=...&input=&output=&error=&tty=   (SPDY upgrade)
+//	POST|GET /attach/{namespace}/{pod}/{container}?input=&output=&error=&tty=             (SPDY upgrade)
 //	POST|GET /portForward/{namespace}/{pod}                                               (SPDY upgrade)
 //
 // Requests must come with a client certificate of Config.ClientCertUser
@@ -32,6 +33,7 @@ func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/containerLogs/", a.serveContainerLogs)
 	mux.HandleFunc("/exec/", a.serveExec)
+	mux.HandleFunc("/attach/", a.serveAttach)
 	mux.HandleFunc("/portForward/", a.servePortForward)
 	return a.authenticate(mux)
 }
@@ -84,6 +86,29 @@ func (a *Agent) serveExec(w http.ResponseWriter, r *http.Request) {
 			return &streaming.ExitCodeError{Command: cmd, Code: code}
 		}
 		return nil
+	})
+}
+
+// serveAttach connects to a running container's own stdio for kubectl
+// attach and kubectl run -i.
+func (a *Agent) serveAttach(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/attach/"), "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		http.Error(w, "expected /attach/{namespace}/{pod}/{container}", http.StatusBadRequest)
+		return
+	}
+	pod := a.podByName(parts[0], parts[1])
+	if pod == nil {
+		http.Error(w, fmt.Sprintf("pod %s/%s not found on this node", parts[0], parts[1]), http.StatusNotFound)
+		return
+	}
+	id, ok := a.runningContainer(pod.UID, parts[2])
+	if !ok {
+		http.Error(w, fmt.Sprintf("container not found (%q)", parts[2]), http.StatusNotFound)
+		return
+	}
+	streaming.ServeExec(w, r, streaming.ExecOptionsFromQuery(r.URL.Query()), func(ctx context.Context, s runtime.ExecStreams) error {
+		return a.rt.Attach(ctx, id, s)
 	})
 }
 

@@ -199,3 +199,49 @@ spec:
 		})
 	}
 }
+
+// TestAttach: `kubectl run -i --rm` feeds stdin to the container and
+// prints its output (WebSocket and SPDY), `kubectl attach` streams a running
+// container's output, and `kubectl run -it --rm` gives an interactive shell.
+func TestAttach(t *testing.T) {
+	s := shared
+	ns := s.Namespace(t)
+	for i, env := range [][]string{nil, {"KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false"}} {
+		name := fmt.Sprintf("count-%d", i)
+		out, errOut, err := s.kubectlEnv(t, env, "one\ntwo\nthree\n", "run", "-i", "--rm", name, "-n", ns,
+			"--image=busybox", "--restart=Never", "--command", "--", "sh", "-c", "wc -l")
+		if err != nil || strings.TrimSpace(out) != fmt.Sprintf("3\npod %q deleted", name) {
+			t.Errorf("run -i --rm (%v): %v stdout %q stderr %q", env, err, out, errOut)
+		}
+	}
+
+	s.MustKubectl(t, "run", "ticker", "-n", ns, "--image=busybox", "--command", "--",
+		"sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done")
+	waitPodStatus(t, s, ns, "ticker", "Running", 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kubectl, "attach", "ticker", "-n", ns)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.Kubeconfig)
+	out, _ := cmd.Output()
+	if n := strings.Count(string(out), "tick "); n < 5 {
+		t.Errorf("kubectl attach streamed %d lines: %q", n, out)
+	}
+
+	if script, err := exec.LookPath("script"); err == nil {
+		cmd := exec.Command(script, "-qec", kubectl+" run -it --rm shell -n "+ns+" --image=busybox --restart=Never --command -- sh", "/dev/null")
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+s.Kubeconfig)
+		in, _ := cmd.StdinPipe()
+		go func() {
+			time.Sleep(3 * time.Second)
+			_, _ = io.WriteString(in, "echo hello-$((6*7))\n")
+			time.Sleep(time.Second)
+			_, _ = io.WriteString(in, "exit\n")
+			time.Sleep(3 * time.Second)
+			in.Close()
+		}()
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "hello-42") || !strings.Contains(string(out), `pod "shell" deleted`) {
+			t.Errorf("run -it --rm: %v %q", err, out)
+		}
+	}
+}

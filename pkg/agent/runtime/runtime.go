@@ -108,6 +108,11 @@ type Runtime interface {
 	// Exec runs cmd inside a running container's context (exec probes,
 	// lifecycle hooks, kubectl exec) and returns its exit code.
 	Exec(ctx context.Context, id ContainerID, cmd []string, streams ExecStreams) (int, error)
+	// Attach connects streams to a running container's own stdio (kubectl
+	// attach, kubectl run -i): its output from now on, and its stdin and
+	// terminal when the container has them. It returns when the container
+	// ends or ctx is done.
+	Attach(ctx context.Context, id ContainerID, streams ExecStreams) error
 	// ListContainers returns every container run the runtime knows of,
 	// running or exited and not yet removed; the agent calls it on start to
 	// recover after a restart.

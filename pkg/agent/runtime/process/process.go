@@ -45,9 +45,11 @@ package process
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -319,6 +321,7 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 		Mounts: mounts, MountNS: r.mounts, Hostname: hostname, Cgroups: cg,
 		LogPath: logPath, LogMaxSize: r.cfg.LogMaxSize, LogMaxFiles: r.cfg.LogMaxFiles,
 		ShimCommand: r.cfg.ShimCommand,
+		Stdin:       c.Stdin, StdinOnce: c.StdinOnce, TTY: c.TTY,
 	}
 	meta := shim.RunMeta{ID: string(id), PodUID: string(pod.UID), PodNamespace: pod.Namespace, PodName: pod.Name, Container: c.Name, Attempt: opts.Attempt}
 	if err := shim.WriteJSON(filepath.Join(dir, shim.SpecFile), spec); err != nil {
@@ -668,6 +671,80 @@ func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, cmd []string
 		return -1, err
 	}
 	return 0, nil
+}
+
+// Attach implements runtime.Runtime: it connects to the run's shim, which
+// copies the container's output as it is written and takes its input.
+func (r *Runtime) Attach(ctx context.Context, id runtime.ContainerID, streams runtime.ExecStreams) error {
+	ru, err := r.get(id)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ru.done:
+		return fmt.Errorf("container %q is not running", id)
+	default:
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", shim.AttachAddress(ru.dir))
+	if err != nil {
+		return fmt.Errorf("attaching to container %s: %w", ru.meta.Container, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	var wmu sync.Mutex
+	send := func(typ byte, p []byte) error {
+		wmu.Lock()
+		defer wmu.Unlock()
+		return shim.WriteFrame(conn, typ, p)
+	}
+	if streams.Stdin != nil {
+		go func() {
+			buf := make([]byte, 32*1024)
+			for {
+				n, err := streams.Stdin.Read(buf)
+				if n > 0 && send(shim.FrameStdin, buf[:n]) != nil {
+					return
+				}
+				if err != nil {
+					_ = send(shim.FrameCloseStdin, nil)
+					return
+				}
+			}
+		}()
+	}
+	if streams.Resize != nil {
+		go func() {
+			for size := range streams.Resize {
+				p := make([]byte, 4)
+				binary.BigEndian.PutUint16(p[0:2], size.Width)
+				binary.BigEndian.PutUint16(p[2:4], size.Height)
+				if send(shim.FrameResize, p) != nil {
+					return
+				}
+			}
+		}()
+	}
+	for {
+		typ, p, err := shim.ReadFrame(conn)
+		if err != nil {
+			// The shim closes the connection when the container ends.
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return nil
+		}
+		out := streams.Stdout
+		if typ == shim.FrameStderr && streams.Stderr != nil {
+			out = streams.Stderr
+		}
+		if out != nil {
+			if _, err := out.Write(p); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // runOnPipes runs c in its own process group with the streams on pipes.

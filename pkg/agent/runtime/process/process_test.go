@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -269,6 +270,71 @@ func readTrim(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(data))
+}
+
+// TestAttach: a container with stdin (stdinOnce) takes an attached
+// client's input and ends when it closes; one with a terminal echoes and
+// resizes like one.
+func TestAttach(t *testing.T) {
+	r := newRuntime(t, t.TempDir(), nil)
+	c := sh("c", "read line; echo got $line; cat; echo bye >&2")
+	c.Stdin, c.StdinOnce = true, true
+	pod := testPod("uid-attach", c)
+	id := start(t, r, pod, 0)
+	var out, errb syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := r.Attach(ctx, id, runtime.ExecStreams{Stdin: strings.NewReader("hello\nworld\n"), Stdout: &out, Stderr: &errb})
+	if err != nil || out.String() != "got hello\nworld\n" || errb.String() != "bye\n" {
+		t.Errorf("attach: %v stdout %q stderr %q", err, out.String(), errb.String())
+	}
+	waitExit(t, r, id, 5*time.Second)
+	if err := r.Attach(ctx, id, runtime.ExecStreams{Stdout: &out}); err == nil {
+		t.Error("attached to an ended container")
+	}
+
+	tc := sh("t", "read x; stty size; echo x=$x")
+	tc.Stdin, tc.StdinOnce, tc.TTY = true, true, true
+	tpod := testPod("uid-attach-tty", tc)
+	tid := start(t, r, tpod, 0)
+	out.Reset()
+	sizes := make(chan runtime.TerminalSize, 1)
+	sizes <- runtime.TerminalSize{Width: 90, Height: 20}
+	pr, pw := io.Pipe()
+	go func() {
+		time.Sleep(300 * time.Millisecond) // the resize lands first
+		_, _ = io.WriteString(pw, "abc\n")
+	}()
+	err = r.Attach(ctx, tid, runtime.ExecStreams{Stdin: pr, Stdout: &out, TTY: true, Resize: sizes})
+	pw.Close()
+	got := strings.ReplaceAll(out.String(), "\r\n", "\n")
+	if err != nil || got != "abc\n20 90\nx=abc\n" {
+		t.Errorf("attach on a terminal: %v %q", err, out.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
 }
 
 // TestDefaultSignalDispositions: the shim survives SIGHUP, SIGINT and

@@ -428,6 +428,12 @@ func (r *Runtime) Exec(ctx context.Context, id runtime.ContainerID, cmd []string
 	return ru.beh.execExitCode, nil
 }
 
+// Attach implements runtime.Runtime: a simulated container has no output
+// stream to attach to.
+func (r *Runtime) Attach(ctx context.Context, id runtime.ContainerID, streams runtime.ExecStreams) error {
+	return fmt.Errorf("container %s runs on the simulated runtime: there is no process to attach to (kubectl logs shows its simulated output)", id)
+}
+
 // Probe implements runtime.Prober from the run's annotations.
 func (r *Runtime) Probe(ctx context.Context, id runtime.ContainerID, kind runtime.ProbeType, handler *corev1.ProbeHandler) (bool, string, error) {
 	r.mu.Lock()

@@ -25,7 +25,7 @@ import (
 )
 
 // Definition returns the pods resource; nodes locates node agents for the
-// pods/log, pods/exec and pods/portforward subresources.
+// pods/log, pods/exec, pods/attach and pods/portforward subresources.
 func Definition(nodes NodeConnector) *registry.Definition {
 	return &registry.Definition{
 		GroupVersion:  corev1.SchemeGroupVersion,
@@ -60,6 +60,7 @@ func Definition(nodes NodeConnector) *registry.Definition {
 			"binding":     func(s *registry.Store) rest.Storage { return &BindingREST{store: s} },
 			"log":         func(s *registry.Store) rest.Storage { return &LogREST{store: s, nodes: nodes} },
 			"exec":        func(s *registry.Store) rest.Storage { return &ExecREST{store: s, nodes: nodes} },
+			"attach":      func(s *registry.Store) rest.Storage { return &AttachREST{store: s, nodes: nodes} },
 			"portforward": func(s *registry.Store) rest.Storage { return &PortForwardREST{store: s, nodes: nodes} },
 		},
 		Table: printers.For(schema.GroupResource{Resource: "pods"}),

@@ -59,7 +59,7 @@ func (r *ExecREST) Connect(ctx context.Context, name string, opts runtime.Object
 		// A terminal merges the output streams.
 		o.Stderr = false
 	}
-	p, container, base, transport, err := locateRunningPod(ctx, r.store, r.nodes, name, o.Container)
+	p, container, base, transport, err := locateRunningPod(ctx, r.store, r.nodes, name, o.Container, "exec into")
 	if err != nil {
 		return nil, err
 	}
@@ -81,16 +81,72 @@ func (r *ExecREST) Connect(ctx context.Context, name string, opts runtime.Object
 	return apiproxy.NewTranslatingHandler(upgrade, translator, wsstream.IsWebSocketRequestWithStreamCloseProtocol), nil
 }
 
+// AttachREST serves pods/attach (kubectl attach, kubectl run -i) like
+// pods/exec: proxied to the node agent, WebSocket clients translated to
+// SPDY.
+type AttachREST struct {
+	store *registry.Store
+	nodes NodeConnector
+}
+
+var _ rest.Connecter = &AttachREST{}
+
+// New implements rest.Storage.
+func (r *AttachREST) New() runtime.Object { return &corev1.PodAttachOptions{} }
+
+// Destroy implements rest.Storage.
+func (r *AttachREST) Destroy() {}
+
+// ConnectMethods implements rest.Connecter.
+func (r *AttachREST) ConnectMethods() []string { return []string{http.MethodGet, http.MethodPost} }
+
+// NewConnectOptions implements rest.Connecter.
+func (r *AttachREST) NewConnectOptions() (runtime.Object, bool, string) {
+	return &corev1.PodAttachOptions{}, false, ""
+}
+
+// Connect implements rest.Connecter.
+func (r *AttachREST) Connect(ctx context.Context, name string, opts runtime.Object, responder rest.Responder) (http.Handler, error) {
+	o, ok := opts.(*corev1.PodAttachOptions)
+	if !ok {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid options object: %#v", opts))
+	}
+	if !o.Stdin && !o.Stdout && !o.Stderr {
+		return nil, apierrors.NewBadRequest("you must specify at least 1 of stdin, stdout, stderr")
+	}
+	if o.TTY && o.Stderr {
+		o.Stderr = false
+	}
+	p, container, base, transport, err := locateRunningPod(ctx, r.store, r.nodes, name, o.Container, "attach to")
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	for k, on := range map[string]bool{"input": o.Stdin, "output": o.Stdout, "error": o.Stderr, "tty": o.TTY} {
+		if on {
+			q.Set(k, "1")
+		}
+	}
+	loc := *base
+	loc.Path = fmt.Sprintf("/attach/%s/%s/%s", url.PathEscape(p.Namespace), url.PathEscape(p.Name), url.PathEscape(container))
+	loc.RawQuery = q.Encode()
+	upgrade := proxy.NewUpgradeAwareHandler(&loc, transport, false, true, proxy.NewErrorResponder(responder))
+	translator := apiproxy.NewStreamTranslatorHandler(&loc, transport, 0, apiproxy.Options{
+		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Tty: o.TTY,
+	})
+	return apiproxy.NewTranslatingHandler(upgrade, translator, wsstream.IsWebSocketRequestWithStreamCloseProtocol), nil
+}
+
 // locateRunningPod finds the pod, the container asked for (or the default
 // one) and the agent of its node; a finished pod cannot be connected to.
-func locateRunningPod(ctx context.Context, store *registry.Store, nodes NodeConnector, name, container string) (*corev1.Pod, string, *url.URL, http.RoundTripper, error) {
+func locateRunningPod(ctx context.Context, store *registry.Store, nodes NodeConnector, name, container, verb string) (*corev1.Pod, string, *url.URL, http.RoundTripper, error) {
 	obj, err := store.Get(ctx, name, &metav1.GetOptions{})
 	if err != nil {
 		return nil, "", nil, nil, err
 	}
 	p := obj.(*corev1.Pod)
 	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-		return nil, "", nil, nil, apierrors.NewBadRequest(fmt.Sprintf("cannot exec into a container in a completed pod; current phase is %s", p.Status.Phase))
+		return nil, "", nil, nil, apierrors.NewBadRequest(fmt.Sprintf("cannot %s a container in a completed pod; current phase is %s", verb, p.Status.Phase))
 	}
 	if container, err = logContainer(p, container); err != nil {
 		return nil, "", nil, nil, err

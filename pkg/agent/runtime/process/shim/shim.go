@@ -83,29 +83,65 @@ func shimRun(dir string) int {
 		return 1
 	}
 	defer logw.Close()
-	outR, outW, err := os.Pipe()
-	if err != nil {
+	// The container's stdio: a terminal (spec.TTY), or pipes for stdout
+	// and stderr and, with spec.Stdin, a pipe for stdin (else /dev/null).
+	var (
+		cin, cout, cerr *os.File // the container's ends
+		outR, errR      *os.File // read by the shim
+		master          *os.File
+		stdinW          io.WriteCloser
+		childEnds       []*os.File
+	)
+	fail := func(err error) int {
+		for _, f := range append(childEnds, outR, errR, master) {
+			if f != nil {
+				f.Close()
+			}
+		}
 		report("error: " + err.Error())
 		return 1
 	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		report("error: " + err.Error())
-		return 1
+	if spec.TTY {
+		m, slave, err := openPTY()
+		if err != nil {
+			return fail(err)
+		}
+		master, outR = m, m
+		cin, cout, cerr = slave, slave, slave
+		childEnds = append(childEnds, slave)
+		if spec.Stdin {
+			stdinW = nopCloser{m}
+		}
+	} else {
+		var outW, errW *os.File
+		if outR, outW, err = os.Pipe(); err != nil {
+			return fail(err)
+		}
+		childEnds = append(childEnds, outW)
+		if errR, errW, err = os.Pipe(); err != nil {
+			return fail(err)
+		}
+		childEnds = append(childEnds, errW)
+		cout, cerr = outW, errW
+		if spec.Stdin {
+			r, w, err := os.Pipe()
+			if err != nil {
+				return fail(err)
+			}
+			cin, stdinW = r, w
+		} else if cin, err = os.Open(os.DevNull); err != nil {
+			return fail(err)
+		}
+		childEnds = append(childEnds, cin)
 	}
-	devNull, err := os.Open(os.DevNull)
-	if err != nil {
-		report("error: " + err.Error())
-		return 1
+	cmd, err := startContainer(&spec, cin, cout, cerr)
+	for _, f := range childEnds {
+		f.Close()
 	}
-	cmd, err := startContainer(&spec, devNull, outW, errW)
-	outW.Close()
-	errW.Close()
-	devNull.Close()
 	if err != nil {
 		RemoveCgroups(spec.Cgroups)
-		report("error: " + err.Error())
-		return 1
+		childEnds = nil
+		return fail(err)
 	}
 	pid := cmd.Process.Pid
 	shimStart, _ := ProcStart(os.Getpid())
@@ -118,12 +154,26 @@ func shimRun(dir string) int {
 		report("error: " + err.Error())
 		return 1
 	}
+	// kubectl attach: without the socket the container still runs.
+	att, err := newAttachServer(dir, stdinW, spec.StdinOnce, master)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "container-shim: %v; kubectl attach will not work for this container\n", err)
+	}
 	report("ok")
 
+	tee := func(r io.Reader, typ byte) io.Reader {
+		if att == nil {
+			return r
+		}
+		return io.TeeReader(r, att.output(typ))
+	}
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); logw.copyStream("stdout", outR) }()
-	go func() { defer wg.Done(); logw.copyStream("stderr", errR) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); logw.copyStream("stdout", tee(outR, FrameStdout)) }()
+	if errR != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); logw.copyStream("stderr", tee(errR, FrameStderr)) }()
+	}
 	var ws syscall.WaitStatus
 	for {
 		_, err := syscall.Wait4(pid, &ws, 0, nil)
@@ -143,7 +193,18 @@ func shimRun(dir string) int {
 	case <-time.After(2 * time.Second):
 		// A process outside the group still holds the pipes; stop reading.
 		outR.Close()
-		errR.Close()
+		if errR != nil {
+			errR.Close()
+		}
+	}
+	if att != nil {
+		att.close()
+	}
+	if stdinW != nil {
+		stdinW.Close()
+	}
+	if master != nil {
+		master.Close()
 	}
 	code, sig := ExitFromWait(ws)
 	es := ExitStatus{ExitCode: code, Signal: sig, FinishedAt: finished}
@@ -156,6 +217,10 @@ func shimRun(dir string) int {
 	RemoveCgroups(spec.Cgroups)
 	return 0
 }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 // signalIgnore keeps the shim alive when the herd server's terminal or
 // session goes away.
@@ -366,6 +431,10 @@ func startOnThisThread(spec *RunSpec, stdin, stdout, stderr *os.File) (*exec.Cmd
 		Path: path, Args: spec.Args, Env: spec.Env, Dir: spec.Dir,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	}
+	if spec.TTY {
+		// A session of its own with the terminal as its controlling one.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	}
 	if err := joinCgroups(spec.Cgroups); err != nil {
 		leaveCgroups(spec.Cgroups)

@@ -42,6 +42,11 @@ type RunSpec struct {
 	LogMaxSize  int64    `json:"logMaxSize"`
 	LogMaxFiles int      `json:"logMaxFiles"`
 	ShimCommand []string `json:"shimCommand"`
+	// Stdin, StdinOnce and TTY are the container's stdin, stdinOnce and
+	// tty: its input comes from attached clients.
+	Stdin     bool `json:"stdin,omitempty"`
+	StdinOnce bool `json:"stdinOnce,omitempty"`
+	TTY       bool `json:"tty,omitempty"`
 }
 
 // RunMeta identifies the run.
