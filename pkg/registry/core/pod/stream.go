@@ -63,22 +63,13 @@ func (r *ExecREST) Connect(ctx context.Context, name string, opts runtime.Object
 	if err != nil {
 		return nil, err
 	}
-	q := url.Values{}
-	for k, on := range map[string]bool{"input": o.Stdin, "output": o.Stdout, "error": o.Stderr, "tty": o.TTY} {
-		if on {
-			q.Set(k, "1")
-		}
-	}
+	q := streamQuery(o.Stdin, o.Stdout, o.Stderr, o.TTY)
 	q["command"] = o.Command
 	loc := *base
 	loc.Path = fmt.Sprintf("/exec/%s/%s/%s", url.PathEscape(p.Namespace), url.PathEscape(p.Name), url.PathEscape(container))
 	loc.RawQuery = q.Encode()
 
-	upgrade := proxy.NewUpgradeAwareHandler(&loc, transport, false, true, proxy.NewErrorResponder(responder))
-	translator := apiproxy.NewStreamTranslatorHandler(&loc, transport, 0, apiproxy.Options{
-		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Tty: o.TTY,
-	})
-	return apiproxy.NewTranslatingHandler(upgrade, translator, wsstream.IsWebSocketRequestWithStreamCloseProtocol), nil
+	return streamHandler(&loc, transport, responder, apiproxy.Options{Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Tty: o.TTY}), nil
 }
 
 // AttachREST serves pods/attach (kubectl attach, kubectl run -i) like
@@ -121,20 +112,32 @@ func (r *AttachREST) Connect(ctx context.Context, name string, opts runtime.Obje
 	if err != nil {
 		return nil, err
 	}
+	q := streamQuery(o.Stdin, o.Stdout, o.Stderr, o.TTY)
+	loc := *base
+	loc.Path = fmt.Sprintf("/attach/%s/%s/%s", url.PathEscape(p.Namespace), url.PathEscape(p.Name), url.PathEscape(container))
+	loc.RawQuery = q.Encode()
+	return streamHandler(&loc, transport, responder, apiproxy.Options{Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Tty: o.TTY}), nil
+}
+
+// streamQuery encodes the streams asked for as the kubelet's endpoints
+// read them.
+func streamQuery(stdin, stdout, stderr, tty bool) url.Values {
 	q := url.Values{}
-	for k, on := range map[string]bool{"input": o.Stdin, "output": o.Stdout, "error": o.Stderr, "tty": o.TTY} {
+	for k, on := range map[string]bool{"input": stdin, "output": stdout, "error": stderr, "tty": tty} {
 		if on {
 			q.Set(k, "1")
 		}
 	}
-	loc := *base
-	loc.Path = fmt.Sprintf("/attach/%s/%s/%s", url.PathEscape(p.Namespace), url.PathEscape(p.Name), url.PathEscape(container))
-	loc.RawQuery = q.Encode()
-	upgrade := proxy.NewUpgradeAwareHandler(&loc, transport, false, true, proxy.NewErrorResponder(responder))
-	translator := apiproxy.NewStreamTranslatorHandler(&loc, transport, 0, apiproxy.Options{
-		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Tty: o.TTY,
-	})
-	return apiproxy.NewTranslatingHandler(upgrade, translator, wsstream.IsWebSocketRequestWithStreamCloseProtocol), nil
+	return q
+}
+
+// streamHandler proxies an exec or attach session to the agent at loc:
+// SPDY clients as they are, WebSocket clients (v5.channel.k8s.io)
+// translated to SPDY.
+func streamHandler(loc *url.URL, transport http.RoundTripper, responder rest.Responder, opts apiproxy.Options) http.Handler {
+	upgrade := proxy.NewUpgradeAwareHandler(loc, transport, false, true, proxy.NewErrorResponder(responder))
+	translator := apiproxy.NewStreamTranslatorHandler(loc, transport, 0, opts)
+	return apiproxy.NewTranslatingHandler(upgrade, translator, wsstream.IsWebSocketRequestWithStreamCloseProtocol)
 }
 
 // locateRunningPod finds the pod, the container asked for (or the default
