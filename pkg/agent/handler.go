@@ -107,7 +107,14 @@ func (a *Agent) serveAttach(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("container not found (%q)", parts[2]), http.StatusNotFound)
 		return
 	}
+	// The streams are the ones the client opened; whether the output is a
+	// terminal's is the container's business (as the kubelet decides).
+	tty := false
+	if c := containerSpec(pod, parts[2]); c != nil {
+		tty = c.TTY
+	}
 	streaming.ServeExec(w, r, streaming.ExecOptionsFromQuery(r.URL.Query()), func(ctx context.Context, s runtime.ExecStreams) error {
+		s.TTY = tty
 		return a.rt.Attach(ctx, id, s)
 	})
 }

@@ -691,6 +691,11 @@ func (r *Runtime) Attach(ctx context.Context, id runtime.ContainerID, streams ru
 		return fmt.Errorf("attaching to container %s: %w", ru.meta.Container, err)
 	}
 	defer conn.Close()
+	// Only the run's own shim may take the session (anyone can create an
+	// abstract socket name).
+	if pid, uid, err := shim.PeerCredentials(conn); err != nil || pid != ru.state.ShimPID || (uid != 0 && uid != os.Geteuid()) {
+		return fmt.Errorf("attaching to container %s: the socket is not held by its shim (pid %d, want %d)", ru.meta.Container, pid, ru.state.ShimPID)
+	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	var wmu sync.Mutex
@@ -700,6 +705,9 @@ func (r *Runtime) Attach(ctx context.Context, id runtime.ContainerID, streams ru
 		return shim.WriteFrame(conn, typ, p)
 	}
 	if streams.Stdin != nil {
+		if err := send(shim.FrameStdinAttached, nil); err != nil {
+			return err
+		}
 		go func() {
 			buf := make([]byte, 32*1024)
 			for {
@@ -729,11 +737,17 @@ func (r *Runtime) Attach(ctx context.Context, id runtime.ContainerID, streams ru
 	for {
 		typ, p, err := shim.ReadFrame(conn)
 		if err != nil {
-			// The shim closes the connection when the container ends.
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return nil
+			// The shim closes the connection when the container ends, or
+			// when this client fell too far behind its output.
+			select {
+			case <-ru.done:
+				return nil
+			case <-time.After(2 * time.Second):
+				return fmt.Errorf("attach session to container %s ended while it still runs: the client did not keep up with its output", ru.meta.Container)
+			}
 		}
 		out := streams.Stdout
 		if typ == shim.FrameStderr && streams.Stderr != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -311,6 +312,56 @@ func TestAttach(t *testing.T) {
 	if err != nil || got != "abc\n20 90\nx=abc\n" {
 		t.Errorf("attach on a terminal: %v %q", err, out.String())
 	}
+}
+
+// TestAttachSessions: stdinOnce ends stdin only with a session that carried
+// stdin; a terminal's stdinOnce hangs it up; a socket taken by another
+// process is refused.
+func TestAttachSessions(t *testing.T) {
+	stateDir := t.TempDir()
+	r := newRuntime(t, stateDir, nil)
+	ctx := context.Background()
+
+	c := sh("c", "cat")
+	c.Stdin, c.StdinOnce = true, true
+	pod := testPod("uid-once", c)
+	id := start(t, r, pod, 0)
+	// An output-only session comes and goes: stdin stays open.
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_ = r.Attach(short, id, runtime.ExecStreams{Stdout: io.Discard})
+	cancel()
+	var out syncBuffer
+	if err := r.Attach(ctx, id, runtime.ExecStreams{Stdin: strings.NewReader("still open\n"), Stdout: &out}); err != nil || out.String() != "still open\n" {
+		t.Errorf("attach after an output-only session: %v %q", err, out.String())
+	}
+	waitExit(t, r, id, 5*time.Second)
+
+	tc := sh("t", "read x; echo x=$x")
+	tc.Stdin, tc.StdinOnce, tc.TTY = true, true, true
+	tpod := testPod("uid-hangup", tc)
+	tid := start(t, r, tpod, 0)
+	// Input without a newline, then the session ends: the terminal is hung
+	// up and the container ends.
+	_ = r.Attach(ctx, tid, runtime.ExecStreams{Stdin: strings.NewReader("abc"), Stdout: io.Discard, TTY: true})
+	if st := waitExit(t, r, tid, 5*time.Second); st.State != runtime.StateExited {
+		t.Errorf("terminal container after its stdinOnce session: %+v", st)
+	}
+
+	// Someone else holds the run's socket name before its shim starts.
+	sq := sh("s", "sleep 30")
+	sq.Stdin = true
+	spod := testPod("uid-squat", sq)
+	ln, err := net.Listen("unix", shim.AttachAddress(filepath.Join(stateDir, "pods", "uid-squat", "runs", "s_0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	sid := start(t, r, spod, 0)
+	err = r.Attach(ctx, sid, runtime.ExecStreams{Stdin: strings.NewReader("secret\n"), Stdout: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "not held by its shim") {
+		t.Errorf("attach to a squatted socket: %v", err)
+	}
+	_ = r.StopContainer(ctx, sid, time.Second)
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent use.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,28 +18,60 @@ import (
 // Attach protocol, on the shim's unix socket (AttachAddress): frames of a
 // type byte, a big-endian uint32 length and the payload.
 //
-//	runtime → shim: FrameStdin data, FrameCloseStdin, FrameResize (width, height uint16)
+//	runtime → shim: FrameStdinAttached (first, when the session carries stdin),
+//	                FrameStdin data, FrameCloseStdin, FrameResize (width, height uint16)
 //	shim → runtime: FrameStdout data, FrameStderr data
 //
 // The shim closes the connection once the container has ended and its
-// output is delivered.
+// output is delivered, or when the client does not keep up with it.
 const (
-	FrameStdin      byte = 'i'
-	FrameCloseStdin byte = 'c'
-	FrameResize     byte = 'r'
-	FrameStdout     byte = 'o'
-	FrameStderr     byte = 'e'
+	FrameStdinAttached byte = 's'
+	FrameStdin         byte = 'i'
+	FrameCloseStdin    byte = 'c'
+	FrameResize        byte = 'r'
+	FrameStdout        byte = 'o'
+	FrameStderr        byte = 'e'
 )
 
 // maxFrame bounds a frame's payload.
 const maxFrame = 1 << 20
 
+// clientQueue is how many output chunks wait for a slow client before it
+// is dropped; the container and its log never wait for a client.
+const clientQueue = 1024
+
 // AttachAddress is the abstract unix socket of the run in dir (abstract, so
-// that no path length limit applies; connections are accepted from the
-// shim's own user only).
+// that no path length limit applies). Both ends check who is on the other
+// side: the shim accepts its own user (or root) only, and the runtime
+// accepts the run's shim only (PeerCredentials), so a process that takes
+// the name first gets nothing.
 func AttachAddress(dir string) string {
 	sum := sha256.Sum256([]byte(dir))
 	return "@herd-shim-" + hex.EncodeToString(sum[:12])
+}
+
+// PeerCredentials returns the pid and uid of the process at the other end
+// of a unix socket connection.
+func PeerCredentials(conn net.Conn) (pid int, uid int, err error) {
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return 0, 0, fmt.Errorf("not a unix socket connection")
+	}
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		return 0, 0, err
+	}
+	var cred *syscall.Ucred
+	var credErr error
+	if err := rc.Control(func(fd uintptr) {
+		cred, credErr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+	}); err != nil {
+		return 0, 0, err
+	}
+	if credErr != nil {
+		return 0, 0, credErr
+	}
+	return int(cred.Pid), int(cred.Uid), nil
 }
 
 // WriteFrame writes one frame.
@@ -69,23 +102,30 @@ func ReadFrame(r io.Reader) (byte, []byte, error) {
 }
 
 // attachServer serves the container's stdio to attached clients: output
-// is copied to every client as it is read, input from any client goes to
+// is queued to every client as it is read, input from any client goes to
 // the container's stdin (a pipe, or the terminal).
 type attachServer struct {
 	ln      net.Listener
 	tty     *os.File // the terminal's master side, when the container has one
+	pid     int      // the container's process (group and session leader)
+	once    bool     // stdinOnce: stdin ends with the first session that carried it
 	mu      sync.Mutex
 	stdin   io.WriteCloser // nil when the container has no stdin or it was closed
-	once    bool           // stdinOnce: close stdin when the first session ends
-	clients map[net.Conn]*sync.Mutex
+	clients map[*attachClient]bool
 }
 
-func newAttachServer(dir string, stdin io.WriteCloser, once bool, tty *os.File) (*attachServer, error) {
+type attachClient struct {
+	conn net.Conn
+	out  chan []byte // frames to send; closed when the client is dropped
+	gone bool
+}
+
+func newAttachServer(dir string, stdin io.WriteCloser, once bool, tty *os.File, pid int) (*attachServer, error) {
 	ln, err := net.Listen("unix", AttachAddress(dir))
 	if err != nil {
 		return nil, fmt.Errorf("attach socket: %w", err)
 	}
-	s := &attachServer{ln: ln, tty: tty, stdin: stdin, once: once, clients: map[net.Conn]*sync.Mutex{}}
+	s := &attachServer{ln: ln, tty: tty, pid: pid, stdin: stdin, once: once, clients: map[*attachClient]bool{}}
 	go s.accept()
 	return s, nil
 }
@@ -94,52 +134,63 @@ func (s *attachServer) accept() {
 	for {
 		conn, err := s.ln.Accept()
 		if err != nil {
-			return
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			time.Sleep(100 * time.Millisecond) // e.g. out of file descriptors
+			continue
 		}
-		if !sameUser(conn) {
+		if _, uid, err := PeerCredentials(conn); err != nil || (uid != 0 && uid != os.Geteuid()) {
 			conn.Close()
 			continue
 		}
+		c := &attachClient{conn: conn, out: make(chan []byte, clientQueue)}
 		s.mu.Lock()
-		s.clients[conn] = &sync.Mutex{}
+		s.clients[c] = true
 		s.mu.Unlock()
-		go s.serve(conn)
+		go s.send(c)
+		go s.serve(c)
 	}
 }
 
-// sameUser accepts connections from the shim's user (or root) only.
-func sameUser(conn net.Conn) bool {
-	uc, ok := conn.(*net.UnixConn)
-	if !ok {
-		return false
+// send writes the client's queued output.
+func (s *attachServer) send(c *attachClient) {
+	for frame := range c.out {
+		if _, err := c.conn.Write(frame); err != nil {
+			break
+		}
 	}
-	rc, err := uc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	var cred *syscall.Ucred
-	_ = rc.Control(func(fd uintptr) {
-		cred, _ = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
-	})
-	return cred != nil && (cred.Uid == 0 || int(cred.Uid) == os.Geteuid())
+	c.conn.Close()
 }
 
-func (s *attachServer) serve(conn net.Conn) {
+// drop stops sending to c; s.mu must be held.
+func (s *attachServer) drop(c *attachClient) {
+	if !c.gone {
+		c.gone = true
+		delete(s.clients, c)
+		close(c.out)
+	}
+}
+
+func (s *attachServer) serve(c *attachClient) {
+	carriesStdin := false
 	defer func() {
 		s.mu.Lock()
-		delete(s.clients, conn)
+		s.drop(c)
 		s.mu.Unlock()
-		conn.Close()
-		if s.once {
+		c.conn.Close()
+		if carriesStdin && s.once {
 			s.closeStdin()
 		}
 	}()
 	for {
-		typ, p, err := ReadFrame(conn)
+		typ, p, err := ReadFrame(c.conn)
 		if err != nil {
 			return
 		}
 		switch typ {
+		case FrameStdinAttached:
+			carriesStdin = true
 		case FrameStdin:
 			s.mu.Lock()
 			in := s.stdin
@@ -150,7 +201,7 @@ func (s *attachServer) serve(conn net.Conn) {
 		case FrameCloseStdin:
 			// The client's input ended: the container's ends too with
 			// stdinOnce; otherwise it stays open for the next session.
-			if s.once {
+			if carriesStdin && s.once {
 				s.closeStdin()
 			}
 		case FrameResize:
@@ -161,8 +212,9 @@ func (s *attachServer) serve(conn net.Conn) {
 	}
 }
 
-// closeStdin ends the container's input: the pipe is closed, a terminal
-// gets its end-of-file character.
+// closeStdin ends the container's input: the pipe is closed; a terminal
+// is hung up (SIGHUP to its session), as closing a container's terminal
+// does.
 func (s *attachServer) closeStdin() {
 	s.mu.Lock()
 	in := s.stdin
@@ -172,42 +224,42 @@ func (s *attachServer) closeStdin() {
 		return
 	}
 	if s.tty != nil {
-		_, _ = in.Write([]byte{4}) // ^D
+		_ = syscall.Kill(-s.pid, syscall.SIGHUP)
 		return
 	}
 	in.Close()
 }
 
-// output returns a writer that copies what the container writes on stream
-// to every attached client. A client that does not keep up within 10 s is
-// dropped rather than stalling the container.
+// output returns a writer that queues what the container writes on
+// stream to every attached client. A client whose queue is full is
+// dropped (its session ends) rather than stalling the container.
 func (s *attachServer) output(typ byte) io.Writer {
 	return writerFunc(func(p []byte) (int, error) {
+		frame := make([]byte, 5+len(p))
+		frame[0] = typ
+		binary.BigEndian.PutUint32(frame[1:5], uint32(len(p)))
+		copy(frame[5:], p)
 		s.mu.Lock()
-		clients := make(map[net.Conn]*sync.Mutex, len(s.clients))
-		for c, m := range s.clients {
-			clients[c] = m
-		}
-		s.mu.Unlock()
-		for c, m := range clients {
-			m.Lock()
-			_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if err := WriteFrame(c, typ, p); err != nil {
-				c.Close()
+		defer s.mu.Unlock()
+		for c := range s.clients {
+			select {
+			case c.out <- frame:
+			default:
+				s.drop(c)
 			}
-			m.Unlock()
 		}
 		return len(p), nil
 	})
 }
 
-// close ends every session: the container has ended.
+// close ends every session once their output is sent: the container has
+// ended.
 func (s *attachServer) close() {
 	s.ln.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.clients {
-		c.Close()
+		s.drop(c)
 	}
 }
 

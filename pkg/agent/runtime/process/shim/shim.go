@@ -155,7 +155,7 @@ func shimRun(dir string) int {
 		return 1
 	}
 	// kubectl attach: without the socket the container still runs.
-	att, err := newAttachServer(dir, stdinW, spec.StdinOnce, master)
+	att, err := newAttachServer(dir, stdinW, spec.StdinOnce, master, pid)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "container-shim: %v; kubectl attach will not work for this container\n", err)
 	}
