@@ -233,6 +233,9 @@ func shimExec(dir string, argv []string) int {
 		fmt.Fprintln(os.Stderr, "container-shim exec: no command")
 		return 2
 	}
+	// The command starts with default signal dispositions, whatever the
+	// herd server was started with.
+	ignoreSignals()
 	var spec RunSpec
 	var st State
 	if err := ReadJSON(filepath.Join(dir, SpecFile), &spec); err != nil {
