@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,7 @@ func waitMinutes(n int) {
 func TestCronJobMissedWhileDown(t *testing.T) {
 	t.Parallel()
 	dir := filepathTemp("cron-down")
+	defer os.RemoveAll(dir)
 	s, err := startServer(dir, "--disable-agent")
 	if err != nil {
 		t.Fatal(err)

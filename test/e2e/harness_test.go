@@ -62,6 +62,7 @@ func run(m *testing.M) int {
 	code := m.Run()
 	shared.Stop()
 	killRuns(shared.DataDir)
+	os.RemoveAll(shared.DataDir)
 	return code
 }
 

@@ -41,7 +41,9 @@ func procStats(pid int) (cpu float64, peakMiB float64) {
 
 func startSimulated(b *testing.B, nodes int) (*Server, kubernetes.Interface) {
 	b.Helper()
-	s, err := startServer(filepathTemp("sim"), "--runtime", "simulated", "--simulated-nodes", strconv.Itoa(nodes))
+	dir := filepathTemp("sim")
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	s, err := startServer(dir, "--runtime", "simulated", "--simulated-nodes", strconv.Itoa(nodes))
 	if err != nil {
 		b.Fatal(err)
 	}
