@@ -9,67 +9,15 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/herd-project/herd/pkg/agent/runtime"
 	"github.com/herd-project/herd/pkg/agent/runtime/process/shim"
 )
-
-// openPTY allocates a pseudo-terminal: the master side for the runtime, the
-// slave side for the command.
-func openPTY() (master, slave *os.File, err error) {
-	master, err = os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	// The ioctls go through the raw descriptor (not Fd(), which would make
-	// the file blocking and its Close unable to interrupt a read).
-	var n int
-	err = control(master, func(fd int) error {
-		if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-			return fmt.Errorf("unlocking the terminal: %w", err)
-		}
-		var err error
-		if n, err = unix.IoctlGetInt(fd, unix.TIOCGPTN); err != nil {
-			return fmt.Errorf("naming the terminal: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		master.Close()
-		return nil, nil, err
-	}
-	slave, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		master.Close()
-		return nil, nil, err
-	}
-	return master, slave, nil
-}
-
-func control(f *os.File, op func(fd int) error) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var opErr error
-	if err := rc.Control(func(fd uintptr) { opErr = op(int(fd)) }); err != nil {
-		return err
-	}
-	return opErr
-}
-
-func setTerminalSize(f *os.File, s runtime.TerminalSize) {
-	_ = control(f, func(fd int) error {
-		return unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, &unix.Winsize{Row: s.Height, Col: s.Width})
-	})
-}
 
 // runOnTerminal runs c as the leader of a new session whose controlling
 // terminal is a fresh pseudo-terminal, copying the terminal's input from
 // streams.Stdin and its output to streams.Stdout, and resizing it as asked.
 func runOnTerminal(c *exec.Cmd, streams runtime.ExecStreams) error {
-	master, slave, err := openPTY()
+	master, slave, err := shim.OpenPTY()
 	if err != nil {
 		return fmt.Errorf("allocating a terminal: %w", err)
 	}
@@ -92,7 +40,7 @@ func runOnTerminal(c *exec.Cmd, streams runtime.ExecStreams) error {
 					if !ok {
 						return
 					}
-					setTerminalSize(master, s)
+					shim.SetWinsize(master, s.Width, s.Height)
 				case <-stop:
 					return
 				}

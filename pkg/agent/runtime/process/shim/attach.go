@@ -206,7 +206,7 @@ func (s *attachServer) serve(c *attachClient) {
 			}
 		case FrameResize:
 			if s.tty != nil && len(p) == 4 {
-				setWinsize(s.tty, binary.BigEndian.Uint16(p[0:2]), binary.BigEndian.Uint16(p[2:4]))
+				SetWinsize(s.tty, binary.BigEndian.Uint16(p[0:2]), binary.BigEndian.Uint16(p[2:4]))
 			}
 		}
 	}
@@ -267,8 +267,10 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
-// openPTY allocates a pseudo-terminal (standard library only).
-func openPTY() (master, slave *os.File, err error) {
+// OpenPTY allocates a pseudo-terminal: the master side for the caller, the
+// slave side for the command (standard library only; the master stays
+// non-blocking, so closing it interrupts a read).
+func OpenPTY() (master, slave *os.File, err error) {
 	master, err = os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, err
@@ -302,7 +304,8 @@ func openPTY() (master, slave *os.File, err error) {
 	return master, slave, nil
 }
 
-func setWinsize(f *os.File, width, height uint16) {
+// SetWinsize sets a terminal's size in characters.
+func SetWinsize(f *os.File, width, height uint16) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return

@@ -102,7 +102,7 @@ func shimRun(dir string) int {
 		return 1
 	}
 	if spec.TTY {
-		m, slave, err := openPTY()
+		m, slave, err := OpenPTY()
 		if err != nil {
 			return fail(err)
 		}
