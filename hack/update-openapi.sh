@@ -32,6 +32,10 @@ INPUT_PKGS=(
   k8s.io/api/autoscaling/v1
   k8s.io/api/policy/v1
   k8s.io/api/authentication/v1
+  k8s.io/api/authorization/v1
+  k8s.io/api/rbac/v1
+  k8s.io/api/flowcontrol/v1
+  k8s.io/api/storage/v1
   k8s.io/apimachinery/pkg/apis/meta/v1
   k8s.io/apimachinery/pkg/runtime
   k8s.io/apimachinery/pkg/version

@@ -11,13 +11,18 @@ import (
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -49,6 +54,11 @@ var ServedGroupVersions = []schema.GroupVersion{
 	eventsv1.SchemeGroupVersion,
 	autoscalingv1.SchemeGroupVersion,
 	policyv1.SchemeGroupVersion,
+	rbacv1.SchemeGroupVersion,
+	authenticationv1.SchemeGroupVersion,
+	authorizationv1.SchemeGroupVersion,
+	flowcontrolv1.SchemeGroupVersion,
+	storagev1.SchemeGroupVersion,
 }
 
 func internal(gv schema.GroupVersion) schema.GroupVersion {
@@ -81,6 +91,9 @@ func AddToScheme(s *runtime.Scheme) error {
 		&corev1.Endpoints{}, &corev1.EndpointsList{},
 		&corev1.PersistentVolumeClaim{}, &corev1.PersistentVolumeClaimList{},
 		&corev1.PersistentVolume{}, &corev1.PersistentVolumeList{},
+		&corev1.ResourceQuota{}, &corev1.ResourceQuotaList{},
+		&corev1.LimitRange{}, &corev1.LimitRangeList{},
+		&corev1.ReplicationController{}, &corev1.ReplicationControllerList{},
 		&corev1.PodLogOptions{}, &corev1.PodExecOptions{}, &corev1.PodAttachOptions{},
 		&corev1.PodPortForwardOptions{}, &corev1.PodProxyOptions{}, &corev1.NodeProxyOptions{},
 	)
@@ -99,6 +112,29 @@ func AddToScheme(s *runtime.Scheme) error {
 	addBoth(s, discoveryv1.SchemeGroupVersion, &discoveryv1.EndpointSlice{}, &discoveryv1.EndpointSliceList{})
 	addBoth(s, autoscalingv1.SchemeGroupVersion, &autoscalingv1.Scale{})
 	addBoth(s, policyv1.SchemeGroupVersion, &policyv1.Eviction{})
+	addBoth(s, rbacv1.SchemeGroupVersion,
+		&rbacv1.Role{}, &rbacv1.RoleList{},
+		&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleList{},
+		&rbacv1.RoleBinding{}, &rbacv1.RoleBindingList{},
+		&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRoleBindingList{},
+	)
+	addBoth(s, authenticationv1.SchemeGroupVersion,
+		&authenticationv1.TokenRequest{}, &authenticationv1.TokenReview{}, &authenticationv1.SelfSubjectReview{},
+	)
+	addBoth(s, authorizationv1.SchemeGroupVersion,
+		&authorizationv1.SubjectAccessReview{}, &authorizationv1.SelfSubjectAccessReview{},
+		&authorizationv1.LocalSubjectAccessReview{}, &authorizationv1.SelfSubjectRulesReview{},
+	)
+	addBoth(s, flowcontrolv1.SchemeGroupVersion,
+		&flowcontrolv1.FlowSchema{}, &flowcontrolv1.FlowSchemaList{},
+		&flowcontrolv1.PriorityLevelConfiguration{}, &flowcontrolv1.PriorityLevelConfigurationList{},
+	)
+	addBoth(s, storagev1.SchemeGroupVersion,
+		&storagev1.StorageClass{}, &storagev1.StorageClassList{},
+		&storagev1.CSINode{}, &storagev1.CSINodeList{},
+		&storagev1.CSIDriver{}, &storagev1.CSIDriverList{},
+		&storagev1.VolumeAttachment{}, &storagev1.VolumeAttachmentList{},
+	)
 
 	// events.k8s.io/v1 Event is a view of core/v1 Event: the group's
 	// internal type is corev1.Event and the two convert into each other.
