@@ -64,6 +64,12 @@ The admin kubeconfig is written to DATA-DIR/admin.kubeconfig once the API is rea
 					}
 				}
 			}
+			if len(o.EtcdServers) == 0 && (o.EtcdCAFile != "" || o.EtcdCertFile != "" || o.EtcdKeyFile != "") {
+				return fmt.Errorf("--etcd-cafile, --etcd-certfile and --etcd-keyfile go with --etcd-servers; the embedded etcd has its own certificates")
+			}
+			if (o.EtcdCertFile == "") != (o.EtcdKeyFile == "") {
+				return fmt.Errorf("--etcd-certfile and --etcd-keyfile go together")
+			}
 			switch o.Runtime {
 			case "process", "simulated":
 			default:
@@ -81,6 +87,12 @@ The admin kubeconfig is written to DATA-DIR/admin.kubeconfig once the API is rea
 	f.StringVar(&o.DataDir, "data-dir", server.DefaultDataDir(), "directory for etcd data, certificates, the node token and admin.kubeconfig")
 	f.StringVar(&o.Listen, "listen", "0.0.0.0:6443", "HOST:PORT the API listens on (port 0 picks a free port)")
 	f.StringVar(&etcdServers, "etcd-servers", "", "comma-separated client URLs of an external etcd cluster (default: embedded etcd in DATA-DIR/etcd)")
+	f.StringVar(&o.EtcdCAFile, "etcd-cafile", "", "with --etcd-servers: CA file verifying etcd's serving certificate")
+	f.StringVar(&o.EtcdCertFile, "etcd-certfile", "", "with --etcd-servers: client certificate for etcd")
+	f.StringVar(&o.EtcdKeyFile, "etcd-keyfile", "", "with --etcd-servers: key of the etcd client certificate")
+	f.StringVar(&o.EncryptionProviderConfig, "encryption-provider-config", "", "kube-apiserver EncryptionConfiguration for data at rest (default: DATA-DIR/encryption-config.yaml, Secrets encrypted with a generated key)")
+	f.StringVar(&o.AuditLogPath, "audit-log-path", "", "write the audit log to this file ('-' for standard output); off when empty")
+	f.StringVar(&o.AuditPolicyFile, "audit-policy-file", "", "audit policy (audit.k8s.io/v1 Policy); default: every request's metadata")
 	f.DurationVar(&o.EventTTL, "event-ttl", time.Hour, "how long events are kept")
 	f.BoolVar(&o.DisableAgent, "disable-agent", false, "run no node agent in the server (this machine is then not a node)")
 	f.StringVar(&o.NodeName, "node-name", "", "name of this machine's node (default: the hostname)")

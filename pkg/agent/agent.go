@@ -75,12 +75,9 @@ type Config struct {
 	Taints []corev1.Taint
 	// DataDir is statfs-ed for ephemeral-storage (default: os.TempDir()).
 	DataDir string
-	// AuthToken is the bearer token Handler accepts. When empty (and no
-	// ClientCertUser), every request is refused.
-	AuthToken string
-	// ClientCertUser is the common name of the client certificate (verified
-	// by the TLS server against the cluster CA) that Handler accepts in
-	// place of the token: the API server's.
+	// ClientCertUser is the common name of the one client certificate
+	// (verified by the TLS server against the agent-client CA) that Handler
+	// accepts: the API server's. When empty, every request is refused.
 	ClientCertUser string
 	// Broadcaster sends events; default: one created on Client.
 	Broadcaster record.EventBroadcaster

@@ -67,7 +67,7 @@ func (e *env) start(nodes []string) {
 	}()
 	a, err := New(Config{
 		Client: e.client, NodeNames: nodes, Runtime: e.rt, Clock: e.clk, NodeIP: "10.0.0.5",
-		KubeletPort: 10250, Recorder: rec, AuthToken: "secret",
+		KubeletPort: 10250, Recorder: rec, ClientCertUser: testClientCertUser,
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -34,6 +34,7 @@ import (
 	genericfilters "k8s.io/apiserver/pkg/server/filters"
 	"k8s.io/apiserver/pkg/server/healthz"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/apiserver/pkg/server/options/encryptionconfig"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
 	storagefactory "k8s.io/apiserver/pkg/storage/storagebackend/factory"
 	"k8s.io/apiserver/pkg/storage/value/encrypt/identity"
@@ -59,8 +60,17 @@ type Config struct {
 	ClientCAPEM       []byte
 	// Tokens are static bearer tokens and the users they stand for.
 	Tokens map[string]*user.DefaultInfo
-	// EtcdServers are the etcd client URLs.
-	EtcdServers []string
+	// EtcdServers are the etcd client URLs; EtcdCAFile, EtcdCertFile and
+	// EtcdKeyFile, when set, secure the connection with TLS and a client
+	// certificate.
+	EtcdServers                           []string
+	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
+	// EncryptionProviderConfig is a kube-apiserver EncryptionConfiguration
+	// file saying how resources (Secrets) are encrypted at rest.
+	EncryptionProviderConfig string
+	// AuditLogPath, when set, writes an audit log there ("-" is standard
+	// output) under the policy in AuditPolicyFile.
+	AuditLogPath, AuditPolicyFile string
 	// Definitions are the served resources.
 	Definitions []*registry.Definition
 }
@@ -129,12 +139,33 @@ func New(c Config) (*Server, error) {
 	cfg.OpenAPIV3Config.Info.Title = "Kubernetes"
 	cfg.OpenAPIV3Config.Info.Version = "v" + KubernetesVersion
 
-	// Storage.
-	storageCfg, err := storageConfig(c.EtcdServers, cfg)
+	// Audit.
+	if c.AuditLogPath != "" {
+		audit := genericoptions.NewAuditOptions()
+		audit.LogOptions.Path = c.AuditLogPath
+		audit.PolicyFile = c.AuditPolicyFile
+		if err := audit.ApplyTo(&cfg.Config); err != nil {
+			return nil, fmt.Errorf("configuring the audit log: %w", err)
+		}
+	}
+
+	// Storage, with encryption at rest.
+	storageCfg, err := storageConfig(c, cfg)
 	if err != nil {
 		return nil, err
 	}
-	cfg.RESTOptionsGetter = &restOptionsGetter{config: storageCfg, cfg: &cfg.Config}
+	getter := &restOptionsGetter{config: storageCfg, cfg: &cfg.Config}
+	if c.EncryptionProviderConfig != "" {
+		enc, err := encryptionconfig.LoadEncryptionConfig(context.Background(), c.EncryptionProviderConfig, false, "herd")
+		if err != nil {
+			return nil, fmt.Errorf("loading --encryption-provider-config %s: %w", c.EncryptionProviderConfig, err)
+		}
+		getter.transformers = enc.Transformers
+		for _, check := range enc.HealthChecks {
+			cfg.AddHealthChecks(check)
+		}
+	}
+	cfg.RESTOptionsGetter = getter
 	stopHealth := make(chan struct{})
 	health, err := storagefactory.CreateHealthCheck(*storageCfg, stopHealth)
 	if err != nil {
@@ -188,7 +219,7 @@ func New(c Config) (*Server, error) {
 	return &Server{Generic: gs, Loopback: cfg.LoopbackClientConfig, Informers: factory, Client: client}, nil
 }
 
-func storageConfig(servers []string, cfg *genericapiserver.RecommendedConfig) (*storagebackend.Config, error) {
+func storageConfig(c Config, cfg *genericapiserver.RecommendedConfig) (*storagebackend.Config, error) {
 	info, ok := runtime.SerializerInfoForMediaType(scheme.Codecs.SupportedMediaTypes(), runtime.ContentTypeProtobuf)
 	if !ok {
 		return nil, fmt.Errorf("no protobuf serializer")
@@ -196,7 +227,10 @@ func storageConfig(servers []string, cfg *genericapiserver.RecommendedConfig) (*
 	versions := schema.GroupVersions(scheme.ServedGroupVersions)
 	codec := scheme.Codecs.CodecForVersions(info.Serializer, scheme.Codecs.UniversalDeserializer(), versions, runtime.InternalGroupVersioner)
 	sc := storagebackend.NewDefaultConfig("/registry", codec)
-	sc.Transport.ServerList = servers
+	sc.Transport.ServerList = c.EtcdServers
+	sc.Transport.TrustedCAFile = c.EtcdCAFile
+	sc.Transport.CertFile = c.EtcdCertFile
+	sc.Transport.KeyFile = c.EtcdKeyFile
 	sc.EncodeVersioner = versions
 	sc.Transformer = identity.NewEncryptCheckTransformer()
 	sc.StorageObjectCountTracker = cfg.StorageObjectCountTracker
@@ -204,15 +238,22 @@ func storageConfig(servers []string, cfg *genericapiserver.RecommendedConfig) (*
 }
 
 // restOptionsGetter gives every resource the same etcd, under
-// /registry/<resource>, behind the watch cache.
+// /registry/<resource>, behind the watch cache, with the value transformer
+// the encryption configuration names for it.
 type restOptionsGetter struct {
-	config *storagebackend.Config
-	cfg    *genericapiserver.Config
+	config       *storagebackend.Config
+	cfg          *genericapiserver.Config
+	transformers encryptionconfig.StaticTransformers
 }
 
 func (g *restOptionsGetter) GetRESTOptions(gr schema.GroupResource, _ runtime.Object) (generic.RESTOptions, error) {
+	sc := g.config.ForResource(gr)
+	if g.transformers != nil {
+		// Exact resources first, then group and global wildcards.
+		sc.Transformer = g.transformers.TransformerForResource(gr)
+	}
 	return generic.RESTOptions{
-		StorageConfig:             g.config.ForResource(gr),
+		StorageConfig:             sc,
 		Decorator:                 genericregistry.StorageWithCacher(),
 		EnableGarbageCollection:   true,
 		DeleteCollectionWorkers:   4,

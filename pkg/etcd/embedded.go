@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -27,12 +28,25 @@ type Embedded struct {
 	Endpoint string
 }
 
+// TLSFiles are the PEM files etcd serves and authenticates with: its CA
+// (which must sign every client's certificate), and its own certificate, used
+// for the client listener and the (unused) peer listener alike.
+type TLSFiles struct {
+	CAFile, CertFile, KeyFile string
+}
+
 // Start starts a single-member etcd storing its data in dir. Clients reach it
-// over a loopback port chosen by the kernel; peers are not used but etcd needs
-// a peer listener, which is also bound to a free loopback port.
-func Start(ctx context.Context, dir string) (*Embedded, error) {
+// over TLS on a loopback port chosen by the kernel and must present a client
+// certificate signed by tlsFiles.CAFile: no other local user or process can
+// read or write it. Peers are not used but etcd needs a peer listener, which
+// is bound to a free loopback port with the same mutual TLS.
+func Start(ctx context.Context, dir string, tlsFiles TLSFiles) (*Embedded, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating etcd data dir: %w", err)
+	}
+	// An existing directory may have been created with looser permissions.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("restricting etcd data dir: %w", err)
 	}
 	cfg := embed.NewConfig()
 	cfg.Name = "herd"
@@ -46,6 +60,14 @@ func Start(ctx context.Context, dir string) (*Embedded, error) {
 	if err != nil {
 		return nil, err
 	}
+	tlsInfo := transport.TLSInfo{
+		CertFile:       tlsFiles.CertFile,
+		KeyFile:        tlsFiles.KeyFile,
+		TrustedCAFile:  tlsFiles.CAFile,
+		ClientCertAuth: true,
+	}
+	cfg.ClientTLSInfo = tlsInfo
+	cfg.PeerTLSInfo = tlsInfo
 	cfg.ListenClientUrls = []url.URL{*clientURL}
 	cfg.AdvertiseClientUrls = []url.URL{*clientURL}
 	cfg.ListenPeerUrls = []url.URL{*peerURL}
@@ -97,7 +119,7 @@ func freeLoopbackURL() (*url.URL, error) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	return &url.URL{Scheme: "http", Host: addr}, nil
+	return &url.URL{Scheme: "https", Host: addr}, nil
 }
 
 // quietLogger writes etcd's errors only, and once etcd is being closed not

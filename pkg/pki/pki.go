@@ -1,7 +1,12 @@
 // Package pki creates and loads the certificates and secrets a herd server
 // keeps in its data directory: the cluster CA, the API server's serving
-// certificate, the admin client certificate and the node join token. It only
-// handles files and crypto; it does not serve anything.
+// certificate, the admin client certificate, the node join token, the etcd CA
+// with etcd's serving and client certificates, and the CA that signs the API
+// server's client certificate towards node agents. As in Kubernetes, the
+// etcd and agent-client CAs are separate from the cluster CA, so that no
+// cluster client certificate opens etcd and the API server's agent client
+// certificate is not a cluster client. It only handles files and crypto; it
+// does not serve anything.
 package pki
 
 import (
@@ -38,9 +43,26 @@ func (f Files) AdminCert() string       { return f.path("admin.crt") }
 func (f Files) AdminKey() string        { return f.path("admin.key") }
 
 // AgentClientCert and AgentClientKey are the API server's client
-// certificate towards node agents (kube-apiserver's kubelet client).
-func (f Files) AgentClientCert() string { return f.path("apiserver-agent-client.crt") }
-func (f Files) AgentClientKey() string  { return f.path("apiserver-agent-client.key") }
+// certificate towards node agents (kube-apiserver's kubelet client), signed
+// by the agent-client CA, which only node agents trust.
+func (f Files) AgentClientCert() string   { return f.path("apiserver-agent-client.crt") }
+func (f Files) AgentClientKey() string    { return f.path("apiserver-agent-client.key") }
+func (f Files) AgentClientCACert() string { return f.path("agent-client-ca.crt") }
+func (f Files) AgentClientCAKey() string  { return f.path("agent-client-ca.key") }
+
+// The etcd CA signs the embedded etcd's serving certificate and the API
+// server's etcd client certificate; nothing else trusts it.
+func (f Files) EtcdCACert() string     { return f.path("etcd/ca.crt") }
+func (f Files) EtcdCAKey() string      { return f.path("etcd/ca.key") }
+func (f Files) EtcdServerCert() string { return f.path("etcd/server.crt") }
+func (f Files) EtcdServerKey() string  { return f.path("etcd/server.key") }
+func (f Files) EtcdClientCert() string { return f.path("etcd/apiserver-etcd-client.crt") }
+func (f Files) EtcdClientKey() string  { return f.path("etcd/apiserver-etcd-client.key") }
+
+// NodeClientCert and NodeClientKey are the in-process node agent's client
+// certificate (user system:node:<name>, group system:nodes).
+func (f Files) NodeClientCert() string { return f.path("node-client.crt") }
+func (f Files) NodeClientKey() string  { return f.path("node-client.key") }
 
 // CA is a loaded certificate authority.
 type CA struct {
@@ -87,12 +109,76 @@ func Ensure(f Files, hosts []string) (*CA, error) {
 			return nil, fmt.Errorf("issuing admin certificate: %w", err)
 		}
 	}
-	if !exists(f.AgentClientCert()) || !exists(f.AgentClientKey()) {
-		if err := issue(ca, f.AgentClientCert(), f.AgentClientKey(), leafTemplate(AgentClientUser, nil, nil, x509.ExtKeyUsageClientAuth)); err != nil {
+	agentCA, err := EnsureAgentClientCA(f)
+	if err != nil {
+		return nil, err
+	}
+	// Earlier versions signed this certificate with the cluster CA, which
+	// made it a cluster client: re-issue it under the agent-client CA.
+	if !signedBy(f.AgentClientCert(), agentCA) || !exists(f.AgentClientKey()) {
+		if err := issue(agentCA, f.AgentClientCert(), f.AgentClientKey(), leafTemplate(AgentClientUser, nil, nil, x509.ExtKeyUsageClientAuth)); err != nil {
 			return nil, fmt.Errorf("issuing the API server's agent client certificate: %w", err)
 		}
 	}
 	return ca, nil
+}
+
+// EnsureAgentClientCA returns the CA that signs the API server's client
+// certificate towards node agents, creating it on first use.
+func EnsureAgentClientCA(f Files) (*CA, error) {
+	return ensureCAAt(f.AgentClientCACert(), f.AgentClientCAKey(), "herd-agent-client-ca")
+}
+
+// EnsureEtcd creates what is missing of the embedded etcd's credentials: its
+// CA, a serving certificate for the loopback address (also used between
+// etcd's own peer endpoints) and the API server's client certificate.
+func EnsureEtcd(f Files) (*CA, error) {
+	if err := os.MkdirAll(filepath.Dir(f.EtcdCACert()), 0o700); err != nil {
+		return nil, err
+	}
+	ca, err := ensureCAAt(f.EtcdCACert(), f.EtcdCAKey(), "herd-etcd-ca")
+	if err != nil {
+		return nil, err
+	}
+	hosts := []string{"127.0.0.1", "localhost"}
+	if !servingCovers(f.EtcdServerCert(), ca, hosts) || !exists(f.EtcdServerKey()) {
+		// Peers present the same certificate as clients and servers.
+		tmpl := leafTemplate("herd-etcd", nil, hosts, x509.ExtKeyUsageServerAuth)
+		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageClientAuth)
+		if err := issue(ca, f.EtcdServerCert(), f.EtcdServerKey(), tmpl); err != nil {
+			return nil, fmt.Errorf("issuing etcd serving certificate: %w", err)
+		}
+	}
+	if !signedBy(f.EtcdClientCert(), ca) || !exists(f.EtcdClientKey()) {
+		if err := issue(ca, f.EtcdClientCert(), f.EtcdClientKey(), leafTemplate("herd-apiserver-etcd-client", nil, nil, x509.ExtKeyUsageClientAuth)); err != nil {
+			return nil, fmt.Errorf("issuing etcd client certificate: %w", err)
+		}
+	}
+	return ca, nil
+}
+
+// EnsureClient makes sure certPath/keyPath hold a client certificate signed
+// by ca for user and groups, re-issuing it when the identity differs, the CA
+// changed or it expires within 30 days.
+func EnsureClient(ca *CA, certPath, keyPath, user string, groups []string) error {
+	if b, err := os.ReadFile(certPath); err == nil && exists(keyPath) {
+		if cert, err := parseCert(b); err == nil && cert.CheckSignatureFrom(ca.Cert) == nil &&
+			cert.Subject.CommonName == user && slices.Equal(cert.Subject.Organization, groups) &&
+			time.Now().Before(cert.NotAfter.Add(-30*24*time.Hour)) {
+			return nil
+		}
+	}
+	return IssueClient(ca, certPath, keyPath, user, groups)
+}
+
+// signedBy reports whether the certificate at path exists and is signed by ca.
+func signedBy(path string, ca *CA) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	cert, err := parseCert(b)
+	return err == nil && cert.CheckSignatureFrom(ca.Cert) == nil
 }
 
 // EnsureToken returns the secret in path, creating a random one on first use.
@@ -117,8 +203,12 @@ func EnsureToken(path string) (string, error) {
 }
 
 func ensureCA(f Files) (*CA, error) {
-	if exists(f.CACert()) && exists(f.CAKey()) {
-		return LoadCA(f)
+	return ensureCAAt(f.CACert(), f.CAKey(), "herd-ca")
+}
+
+func ensureCAAt(certPath, keyPath, cn string) (*CA, error) {
+	if exists(certPath) && exists(keyPath) {
+		return loadCAAt(certPath, keyPath)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -127,7 +217,7 @@ func ensureCA(f Files) (*CA, error) {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: fmt.Sprintf("herd-ca@%d", now.Unix())},
+		Subject:               pkix.Name{CommonName: fmt.Sprintf("%s@%d", cn, now.Unix())},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(caValidity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
@@ -138,33 +228,35 @@ func ensureCA(f Files) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeKeyPair(f.CACert(), f.CAKey(), der, key); err != nil {
+	if err := writeKeyPair(certPath, keyPath, der, key); err != nil {
 		return nil, err
 	}
-	return LoadCA(f)
+	return loadCAAt(certPath, keyPath)
 }
 
-// LoadCA reads the CA certificate and key.
-func LoadCA(f Files) (*CA, error) {
-	certPEM, err := os.ReadFile(f.CACert())
+// LoadCA reads the cluster CA certificate and key.
+func LoadCA(f Files) (*CA, error) { return loadCAAt(f.CACert(), f.CAKey()) }
+
+func loadCAAt(certPath, keyPath string) (*CA, error) {
+	certPEM, err := os.ReadFile(certPath)
 	if err != nil {
 		return nil, err
 	}
-	keyPEM, err := os.ReadFile(f.CAKey())
+	keyPEM, err := os.ReadFile(keyPath)
 	if err != nil {
 		return nil, err
 	}
 	cert, err := parseCert(certPEM)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.CACert(), err)
+		return nil, fmt.Errorf("%s: %w", certPath, err)
 	}
 	kb, _ := pem.Decode(keyPEM)
 	if kb == nil {
-		return nil, fmt.Errorf("%s: no PEM data", f.CAKey())
+		return nil, fmt.Errorf("%s: no PEM data", keyPath)
 	}
 	key, err := x509.ParseECPrivateKey(kb.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.CAKey(), err)
+		return nil, fmt.Errorf("%s: %w", keyPath, err)
 	}
 	return &CA{Cert: cert, Key: key, PEM: certPEM}, nil
 }

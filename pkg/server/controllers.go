@@ -94,7 +94,6 @@ type agentSetup struct {
 	dataDir   string
 	ca        *pki.CA
 	files     pki.Files
-	token     string
 	apiHost   net.IP
 	apiPort   int
 	nodeName  string
@@ -104,10 +103,11 @@ type agentSetup struct {
 }
 
 // startAgent runs the in-process node agent: its pods' runtime, its HTTPS
-// endpoint for logs, exec and port-forward (verified by herd's CA; it
-// accepts the API server's client certificate or the node token), node
-// registration and pod workers.
-func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) error {
+// endpoint for logs, exec and port-forward (it accepts only the API server's
+// client certificate, signed by the agent-client CA), node registration and
+// pod workers. The agent reaches the API as its node, system:node:<name> in
+// group system:nodes, with a client certificate of its own.
+func startAgent(ctx context.Context, loopback *rest.Config, s agentSetup) error {
 	nodeIP := s.nodeIP
 	if nodeIP == "" {
 		nodeIP = defaultNodeIP(s.apiHost)
@@ -119,6 +119,10 @@ func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) 
 			return fmt.Errorf("no --node-name and no hostname: %w", err)
 		}
 		names[0] = strings.ToLower(h)
+	}
+	client, err := nodeClient(loopback, s.ca, s.files, names[0])
+	if err != nil {
+		return err
 	}
 	var rt agentruntime.Runtime
 	stateDir := filepath.Join(s.dataDir, "agent")
@@ -139,7 +143,8 @@ func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) 
 			apiHost = s.apiHost.String()
 		}
 		p, err := process.New(process.Config{StateDir: stateDir, Client: client,
-			KubernetesServiceHost: apiHost, KubernetesServicePort: s.apiPort})
+			KubernetesServiceHost: apiHost, KubernetesServicePort: s.apiPort,
+			MaskPaths: []string{s.dataDir}})
 		if err != nil {
 			return err
 		}
@@ -172,18 +177,22 @@ func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) 
 		NodeIP:         nodeIP,
 		KubeletPort:    ln.Addr().(*net.TCPAddr).Port,
 		DataDir:        s.dataDir,
-		AuthToken:      s.token,
 		ClientCertUser: pki.AgentClientUser,
 	})
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	agentClientCA, err := pki.EnsureAgentClientCA(s.files)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	clientCAs := x509.NewCertPool()
-	clientCAs.AddCert(s.ca.Cert)
+	clientCAs.AddCert(agentClientCA.Cert)
 	hs := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
-			ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: clientCAs}}
+			ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCAs}}
 	go func() {
 		if err := hs.ServeTLS(ln, "", ""); err != nil && err != http.ErrServerClosed {
 			klog.ErrorS(err, "agent endpoint stopped")
@@ -199,6 +208,21 @@ func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) 
 		}
 	}()
 	return nil
+}
+
+// nodeClient is the in-process agent's client: the loopback connection with
+// the node's own client certificate instead of the loopback's privileged
+// token, so the agent has exactly the permissions of a node.
+func nodeClient(loopback *rest.Config, ca *pki.CA, files pki.Files, nodeName string) (kubernetes.Interface, error) {
+	user := "system:node:" + nodeName
+	if err := pki.EnsureClient(ca, files.NodeClientCert(), files.NodeClientKey(), user, []string{"system:nodes"}); err != nil {
+		return nil, fmt.Errorf("issuing the node agent's client certificate: %w", err)
+	}
+	cfg := rest.CopyConfig(loopback)
+	cfg.BearerToken, cfg.BearerTokenFile = "", ""
+	cfg.CertFile, cfg.KeyFile = files.NodeClientCert(), files.NodeClientKey()
+	cfg.UserAgent = "herd-agent/" + nodeName
+	return kubernetes.NewForConfig(cfg)
 }
 
 // defaultNodeIP: a server that listens on loopback only is a cluster of this

@@ -43,8 +43,19 @@ type Options struct {
 	DataDir string
 	// Listen is HOST:PORT for the API; port 0 picks a free one.
 	Listen string
-	// EtcdServers, when set, replaces the embedded etcd.
-	EtcdServers []string
+	// EtcdServers, when set, replaces the embedded etcd; EtcdCAFile,
+	// EtcdCertFile and EtcdKeyFile secure the connection to it (TLS with a
+	// client certificate), as kube-apiserver's --etcd-* flags.
+	EtcdServers                           []string
+	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
+	// EncryptionProviderConfig is a kube-apiserver EncryptionConfiguration
+	// file; by default herd writes one to DataDir that encrypts Secrets with
+	// aescbc under a key generated there.
+	EncryptionProviderConfig string
+	// AuditLogPath and AuditPolicyFile configure the audit log (off when
+	// AuditLogPath is empty; the default policy logs every request's
+	// metadata).
+	AuditLogPath, AuditPolicyFile string
 	// EventTTL is how long events are kept.
 	EventTTL time.Duration
 
@@ -61,6 +72,13 @@ type Options struct {
 	// sim-0000 … served by the one agent.
 	SimulatedNodes int
 }
+
+// NodeTokenUser and NodeTokenGroup are the identity of the node token: like
+// a kubeadm bootstrap token's, it may only ask to join.
+const (
+	NodeTokenUser  = "system:bootstrap:herd-node-token"
+	NodeTokenGroup = "system:bootstrappers"
+)
 
 // SystemNamespaces exist in every cluster.
 var SystemNamespaces = []string{metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease}
@@ -95,6 +113,11 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return fmt.Errorf("creating data dir: %w", err)
+	}
+	// Keys, tokens and etcd live here: no other user may even list it,
+	// whatever mode an existing directory had.
+	if err := os.Chmod(o.DataDir, 0o700); err != nil {
+		return fmt.Errorf("restricting data dir %s to its owner: %w", o.DataDir, err)
 	}
 	unlock, err := lockDataDir(o.DataDir)
 	if err != nil {
@@ -136,15 +159,38 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	servers := o.EtcdServers
+	etcdCA, etcdCert, etcdKey := o.EtcdCAFile, o.EtcdCertFile, o.EtcdKeyFile
 	var embedded *etcd.Embedded
 	if len(servers) == 0 {
-		embedded, err = etcd.Start(ctx, filepath.Join(o.DataDir, "etcd"))
+		if _, err := pki.EnsureEtcd(files); err != nil {
+			ln.Close()
+			return fmt.Errorf("preparing etcd certificates in %s: %w", files.Dir, err)
+		}
+		embedded, err = etcd.Start(ctx, filepath.Join(o.DataDir, "etcd"), etcd.TLSFiles{
+			CAFile: files.EtcdCACert(), CertFile: files.EtcdServerCert(), KeyFile: files.EtcdServerKey()})
 		if err != nil {
 			ln.Close()
 			return err
 		}
 		defer embedded.Close()
 		servers = []string{embedded.Endpoint}
+		etcdCA, etcdCert, etcdKey = files.EtcdCACert(), files.EtcdClientCert(), files.EtcdClientKey()
+	}
+	encryptionConfig := o.EncryptionProviderConfig
+	if encryptionConfig == "" {
+		encryptionConfig, err = ensureEncryptionConfig(o.DataDir)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	auditPolicy := o.AuditPolicyFile
+	if o.AuditLogPath != "" && auditPolicy == "" {
+		auditPolicy, err = ensureDefaultAuditPolicy(o.DataDir)
+		if err != nil {
+			ln.Close()
+			return err
+		}
 	}
 
 	srv, err := apiserver.New(apiserver.Config{
@@ -152,11 +198,19 @@ func Run(ctx context.Context, o Options) error {
 		CertFile:    files.ServingCert(),
 		KeyFile:     files.ServingKey(),
 		ClientCAPEM: ca.PEM,
+		// The node token lets an agent join and nothing else: it is a
+		// bootstrap identity, as a kubeadm bootstrap token's.
 		Tokens: map[string]*user.DefaultInfo{
-			nodeToken: {Name: "herd:node-agent", Groups: []string{"system:nodes"}},
+			nodeToken: {Name: NodeTokenUser, Groups: []string{NodeTokenGroup}},
 		},
-		EtcdServers: servers,
-		Definitions: Definitions(o.EventTTL, nodes),
+		EtcdServers:              servers,
+		EtcdCAFile:               etcdCA,
+		EtcdCertFile:             etcdCert,
+		EtcdKeyFile:              etcdKey,
+		EncryptionProviderConfig: encryptionConfig,
+		AuditLogPath:             o.AuditLogPath,
+		AuditPolicyFile:          auditPolicy,
+		Definitions:              Definitions(o.EventTTL, nodes),
 	})
 	if err != nil {
 		return err
@@ -169,10 +223,10 @@ func Run(ctx context.Context, o Options) error {
 		return startControllers(hc, srv)
 	})
 	if !o.DisableAgent {
-		setup := agentSetup{dataDir: o.DataDir, ca: ca, files: files, token: nodeToken, apiHost: addr.IP, apiPort: addr.Port,
+		setup := agentSetup{dataDir: o.DataDir, ca: ca, files: files, apiHost: addr.IP, apiPort: addr.Port,
 			nodeName: o.NodeName, nodeIP: o.NodeIP, runtime: o.Runtime, simulated: o.SimulatedNodes}
 		srv.Generic.AddPostStartHookOrDie("herd-node-agent", func(hc genericapiserver.PostStartHookContext) error {
-			return startAgent(hc, srv.Client, setup)
+			return startAgent(hc, srv.Loopback, setup)
 		})
 	}
 

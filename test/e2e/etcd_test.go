@@ -9,12 +9,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/herd-project/herd/pkg/pki"
 )
 
 // TestExternalEtcd runs herd on an etcd cluster of its own (Debian's
-// etcd-server, installed by hack/test.sh) instead of the embedded one, and
-// checks that objects live there: a second server on another data dir sees
-// them.
+// etcd-server, installed by hack/test.sh) instead of the embedded one,
+// reached over TLS with a client certificate (--etcd-cafile, --etcd-certfile,
+// --etcd-keyfile), and checks that objects live there: a second server on
+// another data dir sees them.
 func TestExternalEtcd(t *testing.T) {
 	etcdBin, err := exec.LookPath("etcd")
 	if err != nil {
@@ -26,12 +29,19 @@ func TestExternalEtcd(t *testing.T) {
 	dir := filepathTemp("etcd")
 	defer os.RemoveAll(dir)
 	client, peer := freePort(t), freePort(t)
-	clientURL := fmt.Sprintf("http://127.0.0.1:%d", client)
+	clientURL := fmt.Sprintf("https://127.0.0.1:%d", client)
+	certs := pki.Files{Dir: filepath.Join(dir, "tls")}
+	if _, err := pki.EnsureEtcd(certs); err != nil {
+		t.Fatal(err)
+	}
 	peerURL := fmt.Sprintf("http://127.0.0.1:%d", peer)
 	etcd := exec.Command(etcdBin, "--name", "herd-test", "--data-dir", filepath.Join(dir, "etcd"),
 		"--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
 		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
-		"--initial-cluster", "herd-test="+peerURL)
+		"--initial-cluster", "herd-test="+peerURL,
+		"--cert-file", certs.EtcdServerCert(), "--key-file", certs.EtcdServerKey(),
+		"--trusted-ca-file", certs.EtcdCACert(), "--client-cert-auth")
+	tlsFlags := []string{"--etcd-cafile", certs.EtcdCACert(), "--etcd-certfile", certs.EtcdClientCert(), "--etcd-keyfile", certs.EtcdClientKey()}
 	etcdLog, _ := os.Create(filepath.Join(dir, "etcd.log"))
 	etcd.Stdout, etcd.Stderr = etcdLog, etcdLog
 	if err := etcd.Start(); err != nil {
@@ -46,7 +56,7 @@ func TestExternalEtcd(t *testing.T) {
 		return err
 	})
 
-	s, err := startServer(filepath.Join(dir, "a"), "--etcd-servers", clientURL)
+	s, err := startServer(filepath.Join(dir, "a"), append([]string{"--etcd-servers", clientURL}, tlsFlags...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +71,7 @@ func TestExternalEtcd(t *testing.T) {
 
 	// A second server with its own data dir on the same etcd sees the same
 	// objects (without a second agent claiming the same node name).
-	s2, err := startServer(filepath.Join(dir, "b"), "--etcd-servers", clientURL, "--disable-agent")
+	s2, err := startServer(filepath.Join(dir, "b"), append([]string{"--etcd-servers", clientURL, "--disable-agent"}, tlsFlags...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,6 +100,10 @@ type Config struct {
 	// namespace even as root.
 	DisableCgroups bool
 	DisableMounts  bool
+	// MaskPaths are host directories hidden from containers (behind an
+	// empty read-only tmpfs in their mount namespace): the server's data
+	// dir, with its keys and etcd credentials.
+	MaskPaths []string
 	// PollInterval is how often re-adopted runs are checked (default 1s).
 	PollInterval time.Duration
 }
@@ -318,7 +322,7 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 	}
 	spec := shim.RunSpec{
 		ID: string(id), Args: argv, Env: env, Dir: c.WorkingDir,
-		Mounts: mounts, MountNS: r.mounts, Hostname: hostname, Cgroups: cg,
+		Mounts: mounts, MountNS: r.mounts, MaskPaths: r.cfg.MaskPaths, Hostname: hostname, Cgroups: cg,
 		LogPath: logPath, LogMaxSize: r.cfg.LogMaxSize, LogMaxFiles: r.cfg.LogMaxFiles,
 		ShimCommand: r.cfg.ShimCommand,
 		Stdin:       c.Stdin, StdinOnce: c.StdinOnce, TTY: c.TTY,

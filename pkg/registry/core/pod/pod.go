@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
+	storeerr "k8s.io/apiserver/pkg/storage/errors"
 
 	"github.com/herd-project/herd/pkg/apis/core"
 	"github.com/herd-project/herd/pkg/printers"
@@ -182,7 +183,9 @@ func (r *BindingREST) Create(ctx context.Context, name string, obj runtime.Objec
 		return p, nil
 	}), dryRun, nil)
 	if err != nil {
-		return nil, err
+		// A storage error (a missing pod, a failed precondition) becomes
+		// the API's answer: 404 pods "x" not found, 409, …
+		return nil, storeerr.InterpretUpdateError(err, corev1.Resource("pods"), b.Name)
 	}
 	return &metav1.Status{Status: metav1.StatusSuccess, Code: 201}, nil
 }

@@ -420,6 +420,15 @@ func startOnThisThread(spec *RunSpec, stdin, stdout, stderr *os.File) (*exec.Cmd
 				return nil, fmt.Errorf("mounting %q to %q: %v", m.Source, m.Target, err)
 			}
 		}
+		// After the volumes, whose sources may lie below a masked path.
+		for _, p := range spec.MaskPaths {
+			if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+				continue
+			}
+			if err := syscall.Mount("tmpfs", p, "tmpfs", syscall.MS_RDONLY|syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, "size=4k,mode=0700"); err != nil {
+				return nil, fmt.Errorf("masking %q: %v", p, err)
+			}
+		}
 	}
 	if spec.Dir != "" {
 		if err := os.MkdirAll(spec.Dir, 0o755); err != nil {

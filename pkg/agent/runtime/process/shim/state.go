@@ -30,12 +30,16 @@ type Mount struct {
 
 // RunSpec is everything the shim needs to start the container process.
 type RunSpec struct {
-	ID          string   `json:"id"`
-	Args        []string `json:"args"`
-	Env         []string `json:"env"`
-	Dir         string   `json:"dir,omitempty"`
-	Mounts      []Mount  `json:"mounts,omitempty"`
-	MountNS     bool     `json:"mountNS,omitempty"`
+	ID      string   `json:"id"`
+	Args    []string `json:"args"`
+	Env     []string `json:"env"`
+	Dir     string   `json:"dir,omitempty"`
+	Mounts  []Mount  `json:"mounts,omitempty"`
+	MountNS bool     `json:"mountNS,omitempty"`
+	// MaskPaths are host directories hidden in the container's mount
+	// namespace behind an empty read-only tmpfs (the server's data dir:
+	// its keys and etcd credentials are not the container's business).
+	MaskPaths   []string `json:"maskPaths,omitempty"`
 	Hostname    string   `json:"hostname,omitempty"`
 	Cgroups     []string `json:"cgroups,omitempty"`
 	LogPath     string   `json:"logPath"`
