@@ -24,6 +24,8 @@ import (
 //	POST|GET /exec/{namespace}/{pod}/{container}?command=...&input=&output=&error=&tty=   (SPDY upgrade)
 //	POST|GET /attach/{namespace}/{pod}/{container}?input=&output=&error=&tty=             (SPDY upgrade)
 //	POST|GET /portForward/{namespace}/{pod}                                               (SPDY upgrade)
+//	ANY      /podProxy/{namespace}/{pod}/{scheme}/{port}/{path}                           (pods/proxy, services/proxy)
+//	GET      /healthz, /pods                                                              (as the kubelet's, for nodes/proxy)
 //
 // Requests must come with a client certificate of Config.ClientCertUser
 // verified by the TLS server against the agent-client CA, which signs only
@@ -35,6 +37,9 @@ func (a *Agent) Handler() http.Handler {
 	mux.HandleFunc("/exec/", a.serveExec)
 	mux.HandleFunc("/attach/", a.serveAttach)
 	mux.HandleFunc("/portForward/", a.servePortForward)
+	mux.HandleFunc("/podProxy/", a.servePodProxy)
+	mux.HandleFunc("/healthz", a.serveHealthz)
+	mux.HandleFunc("/pods", a.servePods)
 	return a.authenticate(mux)
 }
 

@@ -20,7 +20,7 @@ import (
 // conversions do.
 func addQueryConversions(s *runtime.Scheme) error {
 	for _, obj := range []runtime.Object{&corev1.PodLogOptions{}, &corev1.PodExecOptions{}, &corev1.PodAttachOptions{},
-		&corev1.PodPortForwardOptions{}, &corev1.PodProxyOptions{}, &corev1.NodeProxyOptions{}} {
+		&corev1.PodPortForwardOptions{}, &corev1.PodProxyOptions{}, &corev1.NodeProxyOptions{}, &corev1.ServiceProxyOptions{}} {
 		if err := s.AddConversionFunc((*url.Values)(nil), obj, func(a, b interface{}, _ conversion.Scope) error {
 			return DecodeQuery(*a.(*url.Values), b)
 		}); err != nil {

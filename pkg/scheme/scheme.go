@@ -95,7 +95,7 @@ func AddToScheme(s *runtime.Scheme) error {
 		&corev1.LimitRange{}, &corev1.LimitRangeList{},
 		&corev1.ReplicationController{}, &corev1.ReplicationControllerList{},
 		&corev1.PodLogOptions{}, &corev1.PodExecOptions{}, &corev1.PodAttachOptions{},
-		&corev1.PodPortForwardOptions{}, &corev1.PodProxyOptions{}, &corev1.NodeProxyOptions{},
+		&corev1.PodPortForwardOptions{}, &corev1.PodProxyOptions{}, &corev1.NodeProxyOptions{}, &corev1.ServiceProxyOptions{},
 	)
 	addBoth(s, appsv1.SchemeGroupVersion,
 		&appsv1.Deployment{}, &appsv1.DeploymentList{},

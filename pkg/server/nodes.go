@@ -80,3 +80,21 @@ func nodeHost(node *corev1.Node) string {
 	}
 	return ""
 }
+
+// Endpoints implements service.ProxyBackend.
+func (n *nodeConnector) Endpoints(ctx context.Context, namespace, name string) (*corev1.Endpoints, error) {
+	cp := n.client.Load()
+	if cp == nil {
+		return nil, apierrors.NewServiceUnavailable("the API server is still starting")
+	}
+	return (*cp).CoreV1().Endpoints(namespace).Get(ctx, name, metav1.GetOptions{})
+}
+
+// Pod implements service.ProxyBackend.
+func (n *nodeConnector) Pod(ctx context.Context, namespace, name string) (*corev1.Pod, error) {
+	cp := n.client.Load()
+	if cp == nil {
+		return nil, apierrors.NewServiceUnavailable("the API server is still starting")
+	}
+	return (*cp).CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+}

@@ -28,16 +28,16 @@ import (
 )
 
 // Definitions lists every resource herd serves.
-func Definitions(eventTTL time.Duration, nodes pod.NodeConnector) []*registry.Definition {
+func Definitions(eventTTL time.Duration, nodes *nodeConnector) []*registry.Definition {
 	return []*registry.Definition{
 		pod.Definition(nodes),
 		namespace.Definition(),
-		node.Definition(),
+		node.Definition(nodes),
 		coreevent.Definition(eventTTL),
 		configmap.Definition(),
 		secret.Definition(),
 		serviceaccount.Definition(),
-		service.Definition(),
+		service.Definition(nodes),
 		endpoints.Definition(),
 		persistentvolumeclaim.Definition(),
 		persistentvolume.Definition(),

@@ -63,6 +63,7 @@ func Definition(nodes NodeConnector) *registry.Definition {
 			"exec":        func(s *registry.Store) rest.Storage { return &ExecREST{store: s, nodes: nodes} },
 			"attach":      func(s *registry.Store) rest.Storage { return &AttachREST{store: s, nodes: nodes} },
 			"portforward": func(s *registry.Store) rest.Storage { return &PortForwardREST{store: s, nodes: nodes} },
+			"proxy":       func(s *registry.Store) rest.Storage { return &ProxyREST{store: s, nodes: nodes} },
 		},
 		Table: printers.For(schema.GroupResource{Resource: "pods"}),
 	}

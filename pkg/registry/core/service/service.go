@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/herd-project/herd/pkg/apis/core"
 	"github.com/herd-project/herd/pkg/printers"
@@ -22,8 +23,8 @@ import (
 // belongs to the `kubernetes` service in the default namespace.
 var ServiceCIDR = netip.MustParsePrefix("10.43.0.0/16")
 
-// Definition returns the services resource.
-func Definition() *registry.Definition {
+// Definition returns the services resource; backend serves services/proxy.
+func Definition(backend ProxyBackend) *registry.Definition {
 	return &registry.Definition{
 		GroupVersion:         corev1.SchemeGroupVersion,
 		Resource:             "services",
@@ -41,6 +42,9 @@ func Definition() *registry.Definition {
 		ValidateUpdate:       registry.UpdateValidator(core.ValidateServiceUpdate),
 		ValidateStatusUpdate: registry.UpdateValidator(core.ValidateServiceStatusUpdate),
 		Table:                printers.For(schema.GroupResource{Resource: "services"}),
+		ExtraStorage: map[string]func(*registry.Store) rest.Storage{
+			"proxy": func(s *registry.Store) rest.Storage { return &ProxyREST{store: s, backend: backend} },
+		},
 	}
 }
 
