@@ -36,6 +36,7 @@ INPUT_PKGS=(
   k8s.io/api/rbac/v1
   k8s.io/api/flowcontrol/v1
   k8s.io/api/storage/v1
+  k8s.io/api/networking/v1
   k8s.io/apimachinery/pkg/apis/meta/v1
   k8s.io/apimachinery/pkg/runtime
   k8s.io/apimachinery/pkg/version

@@ -20,6 +20,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -32,6 +33,7 @@ import (
 	"github.com/herd-project/herd/pkg/apis/apps"
 	"github.com/herd-project/herd/pkg/apis/batch"
 	"github.com/herd-project/herd/pkg/apis/core"
+	"github.com/herd-project/herd/pkg/apis/networking"
 )
 
 var (
@@ -59,6 +61,7 @@ var ServedGroupVersions = []schema.GroupVersion{
 	authorizationv1.SchemeGroupVersion,
 	flowcontrolv1.SchemeGroupVersion,
 	storagev1.SchemeGroupVersion,
+	networkingv1.SchemeGroupVersion,
 }
 
 func internal(gv schema.GroupVersion) schema.GroupVersion {
@@ -129,6 +132,11 @@ func AddToScheme(s *runtime.Scheme) error {
 		&flowcontrolv1.FlowSchema{}, &flowcontrolv1.FlowSchemaList{},
 		&flowcontrolv1.PriorityLevelConfiguration{}, &flowcontrolv1.PriorityLevelConfigurationList{},
 	)
+	addBoth(s, networkingv1.SchemeGroupVersion,
+		&networkingv1.Ingress{}, &networkingv1.IngressList{},
+		&networkingv1.IngressClass{}, &networkingv1.IngressClassList{},
+		&networkingv1.NetworkPolicy{}, &networkingv1.NetworkPolicyList{},
+	)
 	addBoth(s, storagev1.SchemeGroupVersion,
 		&storagev1.StorageClass{}, &storagev1.StorageClassList{},
 		&storagev1.CSINode{}, &storagev1.CSINodeList{},
@@ -158,6 +166,7 @@ func AddToScheme(s *runtime.Scheme) error {
 	core.RegisterDefaults(s)
 	apps.RegisterDefaults(s)
 	batch.RegisterDefaults(s)
+	networking.RegisterDefaults(s)
 	return nil
 }
 

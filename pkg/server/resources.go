@@ -25,6 +25,9 @@ import (
 	"github.com/herd-project/herd/pkg/registry/core/serviceaccount"
 	"github.com/herd-project/herd/pkg/registry/discovery/endpointslice"
 	eventsevent "github.com/herd-project/herd/pkg/registry/events/event"
+	"github.com/herd-project/herd/pkg/registry/networking/ingress"
+	"github.com/herd-project/herd/pkg/registry/networking/ingressclass"
+	"github.com/herd-project/herd/pkg/registry/networking/networkpolicy"
 )
 
 // Definitions lists every resource herd serves.
@@ -51,5 +54,8 @@ func Definitions(eventTTL time.Duration, nodes *nodeConnector) []*registry.Defin
 		lease.Definition(),
 		endpointslice.Definition(),
 		eventsevent.Definition(eventTTL),
+		ingress.Definition(),
+		ingressclass.Definition(),
+		networkpolicy.Definition(),
 	}
 }
