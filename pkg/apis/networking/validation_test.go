@@ -154,8 +154,12 @@ func TestValidateNetworkPolicy(t *testing.T) {
 		{"empty peer", func(p *networkingv1.NetworkPolicy) { p.Spec.Ingress[0].From[0] = networkingv1.NetworkPolicyPeer{} }, []want{{field.ErrorTypeRequired, in + ".from[0]"}}},
 		{"two peer types", func(p *networkingv1.NetworkPolicy) { p.Spec.Ingress[0].From[0].PodSelector = &metav1.LabelSelector{} }, []want{{field.ErrorTypeForbidden, in + ".from[0]"}}},
 		{"bad cidr", func(p *networkingv1.NetworkPolicy) { p.Spec.Ingress[0].From[0].IPBlock.CIDR = "10.0.0.0" }, []want{{field.ErrorTypeInvalid, in + ".from[0].ipBlock.cidr"}}},
-		{"except outside", func(p *networkingv1.NetworkPolicy) { p.Spec.Ingress[0].From[0].IPBlock.Except = []string{"192.168.0.0/16"} }, []want{{field.ErrorTypeInvalid, in + ".from[0].ipBlock.except[0]"}}},
-		{"protocol", func(p *networkingv1.NetworkPolicy) { p.Spec.Ingress[0].Ports[0].Protocol = ptr.To(corev1.Protocol("ICMP")) }, []want{{field.ErrorTypeNotSupported, in + ".ports[0].protocol"}}},
+		{"except outside", func(p *networkingv1.NetworkPolicy) {
+			p.Spec.Ingress[0].From[0].IPBlock.Except = []string{"192.168.0.0/16"}
+		}, []want{{field.ErrorTypeInvalid, in + ".from[0].ipBlock.except[0]"}}},
+		{"protocol", func(p *networkingv1.NetworkPolicy) {
+			p.Spec.Ingress[0].Ports[0].Protocol = ptr.To(corev1.Protocol("ICMP"))
+		}, []want{{field.ErrorTypeNotSupported, in + ".ports[0].protocol"}}},
 		{"endPort below port", func(p *networkingv1.NetworkPolicy) { p.Spec.Ingress[0].Ports[0].EndPort = ptr.To(int32(80)) }, []want{{field.ErrorTypeInvalid, in + ".ports[0].endPort"}}},
 		{"endPort with named port", func(p *networkingv1.NetworkPolicy) {
 			p.Spec.Ingress[0].Ports[0].Port = ptr.To(intstr.FromString("db"))
