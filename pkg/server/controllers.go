@@ -28,6 +28,7 @@ import (
 	agentruntime "github.com/herd-project/herd/pkg/agent/runtime"
 	"github.com/herd-project/herd/pkg/agent/runtime/process"
 	"github.com/herd-project/herd/pkg/agent/runtime/simulated"
+	"github.com/herd-project/herd/pkg/agent/token"
 	"github.com/herd-project/herd/pkg/apiserver"
 	"github.com/herd-project/herd/pkg/controller/cronjob"
 	"github.com/herd-project/herd/pkg/controller/deployment"
@@ -138,7 +139,7 @@ func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) 
 		if s.apiHost != nil && !s.apiHost.IsUnspecified() {
 			apiHost = s.apiHost.String()
 		}
-		p, err := process.New(process.Config{StateDir: stateDir, Client: client,
+		p, err := process.New(process.Config{StateDir: stateDir, Client: client, Tokens: token.NewManager(client, nil),
 			KubernetesServiceHost: apiHost, KubernetesServicePort: s.apiPort})
 		if err != nil {
 			return err

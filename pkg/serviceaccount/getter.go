@@ -47,13 +47,13 @@ func NewGetter(client kubernetes.Interface, f informers.SharedInformerFactory) G
 }
 
 // fresh says whether a cached lookup can be used as is.
-func fresh(err error, got, want types.UID) bool {
-	return err == nil && (want == "" || got == want)
+func fresh(o metav1.Object, err error, want types.UID) bool {
+	return err == nil && (want == "" || o.GetUID() == want)
 }
 
 func (g *cachedGetter) ServiceAccount(ctx context.Context, ns, name string, uid types.UID) (*corev1.ServiceAccount, error) {
 	if g.sa != nil {
-		if o, err := g.sa.ServiceAccounts(ns).Get(name); fresh(err, uidOf(o), uid) {
+		if o, err := g.sa.ServiceAccounts(ns).Get(name); fresh(o, err, uid) {
 			return o, nil
 		} else if err != nil && !apierrors.IsNotFound(err) {
 			return nil, err
@@ -64,7 +64,7 @@ func (g *cachedGetter) ServiceAccount(ctx context.Context, ns, name string, uid 
 
 func (g *cachedGetter) Pod(ctx context.Context, ns, name string, uid types.UID) (*corev1.Pod, error) {
 	if g.pods != nil {
-		if o, err := g.pods.Pods(ns).Get(name); fresh(err, uidOf(o), uid) {
+		if o, err := g.pods.Pods(ns).Get(name); fresh(o, err, uid) {
 			return o, nil
 		} else if err != nil && !apierrors.IsNotFound(err) {
 			return nil, err
@@ -75,7 +75,7 @@ func (g *cachedGetter) Pod(ctx context.Context, ns, name string, uid types.UID) 
 
 func (g *cachedGetter) Secret(ctx context.Context, ns, name string, uid types.UID) (*corev1.Secret, error) {
 	if g.secret != nil {
-		if o, err := g.secret.Secrets(ns).Get(name); fresh(err, uidOf(o), uid) {
+		if o, err := g.secret.Secrets(ns).Get(name); fresh(o, err, uid) {
 			return o, nil
 		} else if err != nil && !apierrors.IsNotFound(err) {
 			return nil, err
@@ -86,18 +86,11 @@ func (g *cachedGetter) Secret(ctx context.Context, ns, name string, uid types.UI
 
 func (g *cachedGetter) Node(ctx context.Context, name string, uid types.UID) (*corev1.Node, error) {
 	if g.nodes != nil {
-		if o, err := g.nodes.Get(name); fresh(err, uidOf(o), uid) {
+		if o, err := g.nodes.Get(name); fresh(o, err, uid) {
 			return o, nil
 		} else if err != nil && !apierrors.IsNotFound(err) {
 			return nil, err
 		}
 	}
 	return g.client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
-}
-
-func uidOf(o metav1.Object) types.UID {
-	if o == nil {
-		return ""
-	}
-	return o.GetUID()
 }
