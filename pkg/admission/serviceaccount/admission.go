@@ -175,7 +175,6 @@ func (p *Plugin) getServiceAccount(ctx context.Context, ns, name string) (*corev
 		attempts = 10
 	}
 	interval := time.Duration(rand.Int63n(100)+100) * time.Millisecond
-	var lastErr error
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
 			p.sleep(interval)
@@ -187,9 +186,8 @@ func (p *Plugin) getServiceAccount(ctx context.Context, ns, name string) (*corev
 		if !apierrors.IsNotFound(err) {
 			return nil, err
 		}
-		lastErr = err
 	}
-	return nil, lastErr
+	return nil, apierrors.NewNotFound(corev1.Resource("serviceaccount"), name)
 }
 
 // shouldAutomount: the pod's setting wins; else the account's; else true.
