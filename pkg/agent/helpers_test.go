@@ -32,8 +32,8 @@ type env struct {
 	// rtOverride, when set before start, is the runtime the agent uses.
 	rtOverride runtime.Runtime
 	agent      *Agent
-	cancel context.CancelFunc
-	done   chan struct{}
+	cancel     context.CancelFunc
+	done       chan struct{}
 
 	evMu   sync.Mutex
 	events []string
