@@ -108,20 +108,20 @@ func TestServiceAccountCreateTokenAndWhoami(t *testing.T) {
 	}
 
 	// A token bound to a pod stops working when the pod is deleted.
-	s.MustKubectl(t, "run", "bound", "-n", "default", "--image=none", "--restart=Never", "--overrides",
+	s.MustKubectl(t, "run", "bound", "-n", ns, "--image=none", "--restart=Never", "--overrides",
 		`{"spec":{"nodeName":"nowhere"}}`, "--command", "--", "sleep", "1")
-	defer s.Kubectl(t, "delete", "pod", "bound", "-n", "default", "--force", "--grace-period=0")
-	bound := strings.TrimSpace(s.MustKubectl(t, "create", "token", "default", "-n", "default", "--bound-object-kind=Pod", "--bound-object-name=bound"))
+	defer s.Kubectl(t, "delete", "pod", "bound", "-n", ns, "--force", "--grace-period=0")
+	bound := strings.TrimSpace(s.MustKubectl(t, "create", "token", "default", "-n", ns, "--bound-object-kind=Pod", "--bound-object-name=bound"))
 	if c := jwtClaims(t, bound); !strings.Contains(fmt.Sprint(c["kubernetes.io"]), "bound") {
 		t.Errorf("bound token claims: %v", c)
 	}
 	if out, err := s.tokenKubectl(t, bound, "auth", "whoami"); err != nil || !strings.Contains(out, "authentication.kubernetes.io/pod-name") {
 		t.Errorf("bound token: %v\n%s", err, out)
 	}
-	if out, err := s.Kubectl(t, "create", "token", "default", "-n", "default", "--bound-object-kind=Pod", "--bound-object-name=nosuch"); err == nil || !strings.Contains(out, `pods "nosuch" not found`) {
+	if out, err := s.Kubectl(t, "create", "token", "default", "-n", ns, "--bound-object-kind=Pod", "--bound-object-name=nosuch"); err == nil || !strings.Contains(out, `pods "nosuch" not found`) {
 		t.Errorf("token bound to a missing pod: %v\n%s", err, out)
 	}
-	s.MustKubectl(t, "delete", "pod", "bound", "-n", "default", "--force", "--grace-period=0")
+	s.MustKubectl(t, "delete", "pod", "bound", "-n", ns, "--force", "--grace-period=0")
 	eventually(t, 30*time.Second, func() error {
 		if out, err := s.tokenKubectl(t, bound, "auth", "whoami"); err == nil || !strings.Contains(out, "Unauthorized") {
 			return fmt.Errorf("token of a deleted pod still authenticates: %s", out)
