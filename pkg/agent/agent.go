@@ -239,6 +239,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	go a.exitLoop(ctx)
 	go a.leaseLoop(ctx)
 	go a.nodeStatusLoop(ctx)
+	go a.volumeRefreshLoop(ctx)
 	logger.V(2).Info("Node agent started", "nodes", len(a.cfg.NodeNames), "runtime", a.rt.Name())
 	var wg sync.WaitGroup
 	for i := 0; i < a.cfg.Workers; i++ {

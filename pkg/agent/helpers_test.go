@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/herd-project/herd/pkg/agent/runtime"
 	"github.com/herd-project/herd/pkg/agent/runtime/simulated"
 )
 
@@ -28,9 +29,11 @@ type env struct {
 	client *fake.Clientset
 	clk    *clocktesting.FakeClock
 	rt     *simulated.Runtime
-	agent  *Agent
-	cancel context.CancelFunc
-	done   chan struct{}
+	// rtOverride, when set before start, is the runtime the agent uses.
+	rtOverride runtime.Runtime
+	agent      *Agent
+	cancel     context.CancelFunc
+	done       chan struct{}
 
 	evMu   sync.Mutex
 	events []string
@@ -65,8 +68,12 @@ func (e *env) start(nodes []string) {
 			e.evMu.Unlock()
 		}
 	}()
+	var rt runtime.Runtime = e.rt
+	if e.rtOverride != nil {
+		rt = e.rtOverride
+	}
 	a, err := New(Config{
-		Client: e.client, NodeNames: nodes, Runtime: e.rt, Clock: e.clk, NodeIP: "10.0.0.5",
+		Client: e.client, NodeNames: nodes, Runtime: rt, Clock: e.clk, NodeIP: "10.0.0.5",
 		KubeletPort: 10250, Recorder: rec, ClientCertUser: testClientCertUser,
 	})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/admission/initializer"
 	"k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/authenticatorfactory"
@@ -73,6 +74,17 @@ type Config struct {
 	AuditLogPath, AuditPolicyFile string
 	// Definitions are the served resources.
 	Definitions []*registry.Definition
+	// Authenticators are added to the authentication union after client
+	// certificates and static tokens (service account tokens).
+	Authenticators []authenticator.Request
+	// APIAudiences are the audiences the API identifies itself with.
+	APIAudiences []string
+	// Admission plugins run after namespace lifecycle; they get the shared
+	// informers and the loopback client through the initializer interfaces.
+	Admission []admission.Interface
+	// ExtraStorage, when set, returns resources that are not Definitions
+	// (virtual resources such as TokenReview), given the request authenticator.
+	ExtraStorage func(authn authenticator.Request) map[schema.GroupVersion]map[string]rest.Storage
 }
 
 // Server is a built API server, ready to run.
@@ -126,7 +138,10 @@ func New(c Config) (*Server, error) {
 	if len(c.Tokens) > 0 {
 		authns = append(authns, authenticatorfactory.NewFromTokens(c.Tokens, nil))
 	}
+	authns = append(authns, c.Authenticators...)
+	cfg.Authentication.APIAudiences = c.APIAudiences
 	cfg.Authentication.Authenticator = group.NewAuthenticatedGroupAdder(authenticatorunion.New(authns...))
+	requestAuthn := cfg.Authentication.Authenticator
 	cfg.Authorization.Authorizer = authenticatedAuthorizer{}
 	genericapiserver.AuthorizeClientBearerToken(cfg.LoopbackClientConfig, &cfg.Authentication, &cfg.Authorization)
 
@@ -197,7 +212,18 @@ func New(c Config) (*Server, error) {
 	if err := nsLifecycle.ValidateInitialization(); err != nil {
 		return nil, err
 	}
-	cfg.AdmissionControl = admission.NewChainHandler(nsLifecycle)
+	plugins := admission.PluginInitializers{admissionInitializer{client, factory}}
+	chain := []admission.Interface{nsLifecycle}
+	for _, p := range c.Admission {
+		plugins.Initialize(p)
+		if v, ok := p.(admission.InitializationValidator); ok {
+			if err := v.ValidateInitialization(); err != nil {
+				return nil, err
+			}
+		}
+		chain = append(chain, p)
+	}
+	cfg.AdmissionControl = admission.NewChainHandler(chain...)
 
 	completed := cfg.Complete()
 	gs, err := completed.New("herd-apiserver", genericapiserver.NewEmptyDelegate())
@@ -213,7 +239,11 @@ func New(c Config) (*Server, error) {
 		return nil
 	})
 
-	if err := installGroups(gs, c.Definitions, cfg.RESTOptionsGetter); err != nil {
+	var extra map[schema.GroupVersion]map[string]rest.Storage
+	if c.ExtraStorage != nil {
+		extra = c.ExtraStorage(requestAuthn)
+	}
+	if err := installGroups(gs, c.Definitions, extra, cfg.RESTOptionsGetter); err != nil {
 		return nil, err
 	}
 	return &Server{Generic: gs, Loopback: cfg.LoopbackClientConfig, Informers: factory, Client: client}, nil
@@ -263,8 +293,19 @@ func (g *restOptionsGetter) GetRESTOptions(gr schema.GroupResource, _ runtime.Ob
 	}, nil
 }
 
-func installGroups(gs *genericapiserver.GenericAPIServer, defs []*registry.Definition, getter generic.RESTOptionsGetter) error {
+func installGroups(gs *genericapiserver.GenericAPIServer, defs []*registry.Definition, extra map[schema.GroupVersion]map[string]rest.Storage, getter generic.RESTOptionsGetter) error {
 	byGroup := map[string]map[string]map[string]rest.Storage{}
+	for gv, m := range extra {
+		if byGroup[gv.Group] == nil {
+			byGroup[gv.Group] = map[string]map[string]rest.Storage{}
+		}
+		if byGroup[gv.Group][gv.Version] == nil {
+			byGroup[gv.Group][gv.Version] = map[string]rest.Storage{}
+		}
+		for k, s := range m {
+			byGroup[gv.Group][gv.Version][k] = s
+		}
+	}
 	for _, d := range defs {
 		if err := registerFieldLabels(d); err != nil {
 			return err
@@ -323,6 +364,22 @@ func registerFieldLabels(d *registry.Definition) error {
 		}
 		return "", "", fmt.Errorf("field label not supported: %s", label)
 	})
+}
+
+// admissionInitializer gives admission plugins the shared informers and the
+// loopback client.
+type admissionInitializer struct {
+	client  kubernetes.Interface
+	factory informers.SharedInformerFactory
+}
+
+func (i admissionInitializer) Initialize(p admission.Interface) {
+	if w, ok := p.(initializer.WantsExternalKubeClientSet); ok {
+		w.SetExternalKubeClientSet(i.client)
+	}
+	if w, ok := p.(initializer.WantsExternalKubeInformerFactory); ok {
+		w.SetExternalKubeInformerFactory(i.factory)
+	}
 }
 
 // authenticatedAuthorizer allows every authenticated request: herd has

@@ -28,6 +28,7 @@ import (
 	agentruntime "github.com/herd-project/herd/pkg/agent/runtime"
 	"github.com/herd-project/herd/pkg/agent/runtime/process"
 	"github.com/herd-project/herd/pkg/agent/runtime/simulated"
+	"github.com/herd-project/herd/pkg/agent/token"
 	"github.com/herd-project/herd/pkg/apiserver"
 	"github.com/herd-project/herd/pkg/controller/cronjob"
 	"github.com/herd-project/herd/pkg/controller/deployment"
@@ -142,7 +143,7 @@ func startAgent(ctx context.Context, loopback *rest.Config, s agentSetup) error 
 		if s.apiHost != nil && !s.apiHost.IsUnspecified() {
 			apiHost = s.apiHost.String()
 		}
-		p, err := process.New(process.Config{StateDir: stateDir, Client: client,
+		p, err := process.New(process.Config{StateDir: stateDir, Client: client, Tokens: token.NewManager(client, nil),
 			KubernetesServiceHost: apiHost, KubernetesServicePort: s.apiPort,
 			MaskPaths: []string{s.dataDir}})
 		if err != nil {

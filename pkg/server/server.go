@@ -193,7 +193,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 
-	srv, err := apiserver.New(apiserver.Config{
+	apiCfg := apiserver.Config{
 		Listener:    ln,
 		CertFile:    files.ServingCert(),
 		KeyFile:     files.ServingKey(),
@@ -211,10 +211,19 @@ func Run(ctx context.Context, o Options) error {
 		AuditLogPath:             o.AuditLogPath,
 		AuditPolicyFile:          auditPolicy,
 		Definitions:              Definitions(o.EventTTL, nodes),
-	})
+	}
+	issuer, err := withServiceAccounts(files, &apiCfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv, err := apiserver.New(apiCfg)
 	if err != nil {
 		return err
 	}
+	srv.Generic.AddPostStartHookOrDie("herd-service-accounts", func(hc genericapiserver.PostStartHookContext) error {
+		return startServiceAccountControllers(hc, srv, issuer, ca.PEM)
+	})
 	nodes.setClient(srv.Client)
 	srv.Generic.AddPostStartHookOrDie("herd-bootstrap", func(hc genericapiserver.PostStartHookContext) error {
 		return bootstrap(hc, srv.Client)

@@ -147,3 +147,11 @@ const (
 type Prober interface {
 	Probe(ctx context.Context, id ContainerID, kind ProbeType, handler *corev1.ProbeHandler) (ok bool, output string, err error)
 }
+
+// VolumeRefresher is optionally implemented by a runtime whose pod volumes
+// hold data that must be renewed while the pod runs (service account
+// tokens). The agent calls RefreshVolumes for each running pod
+// periodically; unchanged volumes are left alone.
+type VolumeRefresher interface {
+	RefreshVolumes(ctx context.Context, pod *corev1.Pod) error
+}

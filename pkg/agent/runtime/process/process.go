@@ -60,6 +60,7 @@ import (
 	"syscall"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -78,6 +79,10 @@ type Config struct {
 	StateDir string
 	// Client reads ConfigMaps and Secrets for env and volumes.
 	Client kubernetes.Interface
+	// Tokens, when set, issues the service account tokens of projected
+	// volumes (the agent's token cache, pkg/agent/token); otherwise each
+	// one is requested from Client.
+	Tokens TokenSource
 	// ShimCommand invokes shim.Main; the mode and its arguments are
 	// appended. Default: os.Executable() + "container-shim".
 	ShimCommand []string
@@ -108,6 +113,12 @@ type Config struct {
 	PollInterval time.Duration
 }
 
+// TokenSource issues service account tokens for projected volumes.
+type TokenSource interface {
+	GetServiceAccountToken(ctx context.Context, ns, name string, tr *authenticationv1.TokenRequest) (*authenticationv1.TokenRequest, error)
+	DeleteServiceAccountToken(podUID types.UID)
+}
+
 // Runtime is the process runtime; it implements runtime.Runtime.
 type Runtime struct {
 	cfg     Config
@@ -126,7 +137,10 @@ type Runtime struct {
 	stopped sync.Once
 }
 
-var _ runtime.Runtime = (*Runtime)(nil)
+var (
+	_ runtime.Runtime         = (*Runtime)(nil)
+	_ runtime.VolumeRefresher = (*Runtime)(nil)
+)
 
 // run is one container run.
 type run struct {
@@ -227,19 +241,34 @@ func (r *Runtime) PreparePod(ctx context.Context, pod *corev1.Pod) error {
 			return err
 		}
 	}
-	err := volumes.Prepare(ctx, pod, r.volumesDir(pod.UID), volumes.Options{
+	err := volumes.Prepare(ctx, pod, r.volumesDir(pod.UID), r.volumeOptions(pod))
+	var me *volumes.MountError
+	if errors.As(err, &me) {
+		return &runtime.StartError{Reason: "ContainerCreating", Message: me.Error()}
+	}
+	return err
+}
+
+func (r *Runtime) volumeOptions(pod *corev1.Pod) volumes.Options {
+	o := volumes.Options{
 		Client:          r.cfg.Client,
 		NodeName:        pod.Spec.NodeName,
 		HostIP:          pod.Status.HostIP,
 		PodIP:           pod.Status.PodIP,
 		NodeAllocatable: r.cfg.NodeAllocatable,
 		Now:             r.clk.Now,
-	})
-	var me *volumes.MountError
-	if errors.As(err, &me) {
-		return &runtime.StartError{Reason: "ContainerCreating", Message: me.Error()}
 	}
-	return err
+	if r.cfg.Tokens != nil {
+		o.Token = r.cfg.Tokens.GetServiceAccountToken
+	}
+	return o
+}
+
+// RefreshVolumes implements runtime.VolumeRefresher: projected volumes
+// with service account tokens are rewritten (atomically, in place) when
+// their token or other contents changed.
+func (r *Runtime) RefreshVolumes(ctx context.Context, pod *corev1.Pod) error {
+	return volumes.RefreshTokens(ctx, pod, r.volumesDir(pod.UID), r.volumeOptions(pod))
 }
 
 var nonAlnum = regexp.MustCompile(`[^A-Z0-9]+`)
@@ -830,5 +859,8 @@ func (r *Runtime) RemovePod(ctx context.Context, podUID types.UID) error {
 		delete(r.runs, ru.id)
 	}
 	r.mu.Unlock()
+	if r.cfg.Tokens != nil {
+		r.cfg.Tokens.DeleteServiceAccountToken(podUID)
+	}
 	return os.RemoveAll(r.podDir(podUID))
 }

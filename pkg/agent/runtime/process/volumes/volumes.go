@@ -23,7 +23,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/klog/v2"
 
 	"github.com/herd-project/herd/pkg/agent/runtime/process/podenv"
 )
@@ -46,6 +45,10 @@ type Options struct {
 	// NodeAllocatable stands in for unset limits in resourceFieldRef items.
 	NodeAllocatable corev1.ResourceList
 	Now             func() time.Time
+	// Token, when set, issues the tokens of serviceAccountToken
+	// projections (the agent's token cache); otherwise each one is
+	// requested from Client.
+	Token func(ctx context.Context, ns, name string, tr *authenticationv1.TokenRequest) (*authenticationv1.TokenRequest, error)
 }
 
 // Dir is where volume name of a pod lives under the pod's volumes dir.
@@ -72,7 +75,12 @@ func Prepare(ctx context.Context, pod *corev1.Pod, volumesDir string, opts Optio
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if err := os.MkdirAll(volumesDir, 0o755); err != nil {
+	// Secrets and tokens are for the pod's containers only: no other
+	// host user may reach the volumes.
+	if err := os.MkdirAll(volumesDir, 0o700); err != nil {
+		return err
+	}
+	if err := os.Chmod(volumesDir, 0o700); err != nil {
 		return err
 	}
 	for i := range pod.Spec.Volumes {
@@ -86,6 +94,43 @@ func Prepare(ctx context.Context, pod *corev1.Pod, volumesDir string, opts Optio
 		}
 	}
 	return nil
+}
+
+// RefreshTokens rewrites the projected volumes of pod that hold service
+// account tokens, so that their tokens are renewed before they expire (and
+// their other sources follow their objects). Unchanged volumes are not
+// touched; changed ones are swapped atomically.
+func RefreshTokens(ctx context.Context, pod *corev1.Pod, volumesDir string, opts Options) error {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	for i := range pod.Spec.Volumes {
+		v := &pod.Spec.Volumes[i]
+		if !HasToken(v) {
+			continue
+		}
+		if _, err := os.Stat(Dir(volumesDir, v.Name)); err != nil {
+			// Not set up (yet): Prepare does it.
+			continue
+		}
+		if err := prepareOne(ctx, pod, volumesDir, v, &opts); err != nil {
+			return &MountError{Volume: v.Name, Message: err.Error()}
+		}
+	}
+	return nil
+}
+
+// HasToken says whether v is a projected volume with a service account token.
+func HasToken(v *corev1.Volume) bool {
+	if v.Projected == nil {
+		return false
+	}
+	for _, s := range v.Projected.Sources {
+		if s.ServiceAccountToken != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func prepareOne(ctx context.Context, pod *corev1.Pod, volumesDir string, v *corev1.Volume, opts *Options) error {
@@ -130,7 +175,7 @@ func prepareOne(ctx context.Context, pod *corev1.Pod, volumesDir string, v *core
 			case s.DownwardAPI != nil:
 				part, err = downwardFiles(pod, s.DownwardAPI.Items, def, opts)
 			case s.ServiceAccountToken != nil:
-				part = tokenFile(ctx, pod, s.ServiceAccountToken, def, opts)
+				part, err = tokenFile(ctx, pod, s.ServiceAccountToken, def, opts)
 			}
 			if err != nil {
 				return err
@@ -312,10 +357,7 @@ func downwardFiles(pod *corev1.Pod, items []corev1.DownwardAPIVolumeFile, def os
 	return files, nil
 }
 
-func tokenFile(ctx context.Context, pod *corev1.Pod, p *corev1.ServiceAccountTokenProjection, def os.FileMode, opts *Options) map[string]File {
-	if opts.Client == nil {
-		return nil
-	}
+func tokenFile(ctx context.Context, pod *corev1.Pod, p *corev1.ServiceAccountTokenProjection, def os.FileMode, opts *Options) (map[string]File, error) {
 	sa := pod.Spec.ServiceAccountName
 	if sa == "" {
 		sa = "default"
@@ -327,14 +369,20 @@ func tokenFile(ctx context.Context, pod *corev1.Pod, p *corev1.ServiceAccountTok
 	if p.Audience != "" {
 		tr.Spec.Audiences = []string{p.Audience}
 	}
-	out, err := opts.Client.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, sa, tr, metav1.CreateOptions{})
-	if err != nil {
-		// The API may not serve TokenRequest; the token file is then
-		// absent rather than the pod blocked.
-		klog.FromContext(ctx).V(2).Info("no service account token for projected volume", "pod", klog.KObj(pod), "err", err)
-		return nil
+	var out *authenticationv1.TokenRequest
+	var err error
+	switch {
+	case opts.Token != nil:
+		out, err = opts.Token(ctx, pod.Namespace, sa, tr)
+	case opts.Client != nil:
+		out, err = opts.Client.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, sa, tr, metav1.CreateOptions{})
+	default:
+		err = errors.New("no API client to request the token with")
 	}
-	return map[string]File{p.Path: {Data: []byte(out.Status.Token), Mode: def}}
+	if err != nil {
+		return nil, fmt.Errorf("failed to fetch token: %w", err)
+	}
+	return map[string]File{p.Path: {Data: []byte(out.Status.Token), Mode: def}}, nil
 }
 
 // WriteAtomic makes dir hold exactly files (relative paths), atomically for
@@ -344,6 +392,9 @@ func tokenFile(ctx context.Context, pod *corev1.Pod, p *corev1.ServiceAccountTok
 func WriteAtomic(dir string, files map[string]File, now time.Time) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	if unchanged(dir, files) {
+		return nil
 	}
 	for p := range files {
 		if p == "" || strings.HasPrefix(p, "..") || filepath.IsAbs(p) || strings.Contains(p, "/../") {
@@ -417,6 +468,45 @@ func WriteAtomic(dir string, files map[string]File, now time.Time) error {
 	}
 	return nil
 }
+
+// unchanged says whether dir's current data holds exactly files (the same
+// paths, contents and modes), so that nothing needs writing.
+func unchanged(dir string, files map[string]File) bool {
+	data := filepath.Join(dir, "..data")
+	if _, err := os.Stat(data); err != nil {
+		return false
+	}
+	seen := 0
+	err := filepath.WalkDir(data+"/", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(data, path)
+		if err != nil {
+			return err
+		}
+		f, ok := files[rel]
+		if !ok {
+			return errChanged
+		}
+		info, err := d.Info()
+		if err != nil || info.Mode().Perm() != f.Mode {
+			return errChanged
+		}
+		b, err := os.ReadFile(path)
+		if err != nil || string(b) != string(f.Data) {
+			return errChanged
+		}
+		seen++
+		return nil
+	})
+	return err == nil && seen == len(files)
+}
+
+var errChanged = errors.New("changed")
 
 // Mount is one volumeMount resolved to the host, as the shim mounts it.
 type Mount = shim.Mount

@@ -1,0 +1,69 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/authentication/authenticator"
+	"k8s.io/apiserver/pkg/authentication/request/bearertoken"
+	"k8s.io/apiserver/pkg/registry/rest"
+
+	saadmission "github.com/herd-project/herd/pkg/admission/serviceaccount"
+	"github.com/herd-project/herd/pkg/apiserver"
+	"github.com/herd-project/herd/pkg/controller/rootcacertpublisher"
+	"github.com/herd-project/herd/pkg/pki"
+	"github.com/herd-project/herd/pkg/registry/authentication"
+	saregistry "github.com/herd-project/herd/pkg/registry/core/serviceaccount"
+	satoken "github.com/herd-project/herd/pkg/serviceaccount"
+)
+
+// withServiceAccounts prepares the service account signing key
+// (DIR/tls/service-account.key) and adds to c what service accounts need:
+// the serviceaccounts/token subresource, the token authenticator, the API
+// audiences, TokenReview and SelfSubjectReview, and the ServiceAccount
+// admission plugin. The returned issuer needs SetGetter once the API
+// server exists.
+func withServiceAccounts(files pki.Files, c *apiserver.Config) (*satoken.Issuer, error) {
+	key, err := satoken.EnsureKey(filepath.Join(files.Dir, satoken.KeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("preparing the service account signing key: %w", err)
+	}
+	issuer, err := satoken.NewIssuer(key, satoken.DefaultIssuer, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	saregistry.WithTokens(c.Definitions, issuer)
+	c.Authenticators = append(c.Authenticators, bearertoken.New(issuer))
+	c.APIAudiences = issuer.APIAudiences
+	c.Admission = append(c.Admission, saadmission.New())
+	prev := c.ExtraStorage
+	c.ExtraStorage = func(authn authenticator.Request) map[schema.GroupVersion]map[string]rest.Storage {
+		m := map[schema.GroupVersion]map[string]rest.Storage{}
+		if prev != nil {
+			m = prev(authn)
+		}
+		gv := schema.GroupVersion{Group: "authentication.k8s.io", Version: "v1"}
+		if m[gv] == nil {
+			m[gv] = map[string]rest.Storage{}
+		}
+		for k, s := range authentication.Storage(authn, issuer.APIAudiences) {
+			m[gv][k] = s
+		}
+		return m
+	}
+	return issuer, nil
+}
+
+// startServiceAccountControllers gives the issuer its object getter and
+// runs the root CA publisher (kube-root-ca.crt with rootCA in every
+// namespace).
+func startServiceAccountControllers(ctx context.Context, srv *apiserver.Server, issuer *satoken.Issuer, rootCA []byte) error {
+	f := srv.Informers
+	issuer.SetGetter(satoken.NewGetter(srv.Client, f))
+	pub := rootcacertpublisher.New(srv.Client, rootCA, f.Core().V1().Namespaces(), f.Core().V1().ConfigMaps())
+	f.Start(ctx.Done())
+	go pub.Run(ctx, 2)
+	return nil
+}
