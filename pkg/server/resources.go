@@ -25,6 +25,11 @@ import (
 	"github.com/herd-project/herd/pkg/registry/core/serviceaccount"
 	"github.com/herd-project/herd/pkg/registry/discovery/endpointslice"
 	eventsevent "github.com/herd-project/herd/pkg/registry/events/event"
+	rbacregistry "github.com/herd-project/herd/pkg/registry/rbac"
+	"github.com/herd-project/herd/pkg/registry/rbac/clusterrole"
+	"github.com/herd-project/herd/pkg/registry/rbac/clusterrolebinding"
+	"github.com/herd-project/herd/pkg/registry/rbac/role"
+	"github.com/herd-project/herd/pkg/registry/rbac/rolebinding"
 )
 
 // Definitions lists every resource herd serves.
@@ -51,5 +56,16 @@ func Definitions(eventTTL time.Duration, nodes pod.NodeConnector) []*registry.De
 		lease.Definition(),
 		endpointslice.Definition(),
 		eventsevent.Definition(eventTTL),
+	}
+}
+
+// RBACDefinitions lists the rbac.authorization.k8s.io resources; guard
+// checks their writes for escalation.
+func RBACDefinitions(guard *rbacregistry.Guard) []*registry.Definition {
+	return []*registry.Definition{
+		role.Definition(guard),
+		clusterrole.Definition(guard),
+		rolebinding.Definition(guard),
+		clusterrolebinding.Definition(guard),
 	}
 }

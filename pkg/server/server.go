@@ -32,9 +32,11 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/herd-project/herd/pkg/apiserver"
+	rbacbootstrap "github.com/herd-project/herd/pkg/auth/bootstrap"
 	"github.com/herd-project/herd/pkg/etcd"
 	"github.com/herd-project/herd/pkg/pki"
 	"github.com/herd-project/herd/pkg/registry/core/service"
+	rbacregistry "github.com/herd-project/herd/pkg/registry/rbac"
 )
 
 // Options configure a server.
@@ -147,26 +149,37 @@ func Run(ctx context.Context, o Options) error {
 		servers = []string{embedded.Endpoint}
 	}
 
+	ids, err := newIdentities()
+	if err != nil {
+		return err
+	}
+	tokens := map[string]*user.DefaultInfo{
+		nodeToken: {Name: "herd:node-agent", Groups: []string{"system:nodes"}},
+	}
+	ids.addTo(tokens)
+	guard := rbacregistry.NewGuard()
 	srv, err := apiserver.New(apiserver.Config{
 		Listener:    ln,
 		CertFile:    files.ServingCert(),
 		KeyFile:     files.ServingKey(),
 		ClientCAPEM: ca.PEM,
-		Tokens: map[string]*user.DefaultInfo{
-			nodeToken: {Name: "herd:node-agent", Groups: []string{"system:nodes"}},
-		},
+		Tokens:      tokens,
 		EtcdServers: servers,
-		Definitions: Definitions(o.EventTTL, nodes),
+		Definitions: append(Definitions(o.EventTTL, nodes), RBACDefinitions(guard)...),
+		RBACGuard:   guard,
 	})
 	if err != nil {
 		return err
 	}
+	srv.Generic.AddPostStartHookOrDie("rbac/bootstrap-roles", func(hc genericapiserver.PostStartHookContext) error {
+		return rbacbootstrap.Ensure(hc, srv.Client)
+	})
 	nodes.setClient(srv.Client)
 	srv.Generic.AddPostStartHookOrDie("herd-bootstrap", func(hc genericapiserver.PostStartHookContext) error {
 		return bootstrap(hc, srv.Client)
 	})
 	srv.Generic.AddPostStartHookOrDie("herd-controllers", func(hc genericapiserver.PostStartHookContext) error {
-		return startControllers(hc, srv)
+		return startControllers(hc, srv, ids)
 	})
 	if !o.DisableAgent {
 		setup := agentSetup{dataDir: o.DataDir, ca: ca, files: files, token: nodeToken, apiHost: addr.IP, apiPort: addr.Port,
