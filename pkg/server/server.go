@@ -171,7 +171,9 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	policyReady := make(chan struct{})
 	srv.Generic.AddPostStartHookOrDie("rbac/bootstrap-roles", func(hc genericapiserver.PostStartHookContext) error {
+		defer close(policyReady)
 		return rbacbootstrap.Ensure(hc, srv.Client)
 	})
 	nodes.setClient(srv.Client)
@@ -179,6 +181,12 @@ func Run(ctx context.Context, o Options) error {
 		return bootstrap(hc, srv.Client)
 	})
 	srv.Generic.AddPostStartHookOrDie("herd-controllers", func(hc genericapiserver.PostStartHookContext) error {
+		// The controllers' identities are authorized by the bootstrap policy.
+		select {
+		case <-policyReady:
+		case <-hc.Done():
+			return nil
+		}
 		return startControllers(hc, srv, ids)
 	})
 	if !o.DisableAgent {

@@ -139,8 +139,10 @@ func (r *review) Create(ctx context.Context, obj runtime.Object, createValidatio
 	default:
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("not a %s: %T", r.kindName(), obj))
 	}
+	// The handler's managed fields aside, metadata must be empty.
 	m := *meta
 	m.Namespace = ""
+	m.ManagedFields = nil
 	if !apiequality.Semantic.DeepEqual(metav1.ObjectMeta{}, m) {
 		errs = append(errs, field.Invalid(field.NewPath("metadata"), *meta, "must be empty"))
 	}
