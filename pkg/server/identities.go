@@ -1,13 +1,17 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"runtime"
+	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/serviceaccount"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -78,4 +82,20 @@ func (ids *identities) client(loopback *rest.Config, name string) kubernetes.Int
 		panic(fmt.Sprintf("no identity for %q", name))
 	}
 	return kubernetes.NewForConfigOrDie(ids.config(loopback, name))
+}
+
+// waitForPolicyInCache waits until the authorizer's informers hold every
+// bootstrap ClusterRoleBinding, so that the controllers' first requests are
+// not refused for a binding the cache has not seen yet.
+func waitForPolicyInCache(ctx context.Context, f informers.SharedInformerFactory) {
+	lister := f.Rbac().V1().ClusterRoleBindings().Lister()
+	want := rbacbootstrap.ClusterRoleBindings()
+	_ = wait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(context.Context) (bool, error) {
+		for _, b := range want {
+			if _, err := lister.Get(b.Name); err != nil {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 }

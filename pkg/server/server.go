@@ -187,6 +187,7 @@ func Run(ctx context.Context, o Options) error {
 		case <-hc.Done():
 			return nil
 		}
+		waitForPolicyInCache(hc, srv.Informers)
 		return startControllers(hc, srv, ids)
 	})
 	if !o.DisableAgent {
