@@ -1,6 +1,6 @@
 // Package apiserver assembles herd's Kubernetes API server on
 // k8s.io/apiserver: TLS serving, authentication (client certificates and
-// tokens), authorization, admission, OpenAPI, etcd storage and the API groups
+// tokens, anonymous), authorization (system:masters, then RBAC), admission, OpenAPI, etcd storage and the API groups
 // built from the resource definitions of pkg/registry/... It does not start
 // etcd, controllers or node agents; pkg/server does that.
 package apiserver
@@ -13,6 +13,7 @@ import (
 	"sort"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -22,10 +23,12 @@ import (
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/authenticatorfactory"
 	"k8s.io/apiserver/pkg/authentication/group"
+	"k8s.io/apiserver/pkg/authentication/request/anonymous"
 	authenticatorunion "k8s.io/apiserver/pkg/authentication/request/union"
 	x509request "k8s.io/apiserver/pkg/authentication/request/x509"
 	"k8s.io/apiserver/pkg/authentication/user"
-	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
+	authorizerunion "k8s.io/apiserver/pkg/authorization/union"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
@@ -43,8 +46,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 	restclient "k8s.io/client-go/rest"
 
+	rbacauth "github.com/herd-project/herd/pkg/auth/authorizer/rbac"
 	"github.com/herd-project/herd/pkg/generated/openapi"
 	"github.com/herd-project/herd/pkg/registry"
+	authorizationstorage "github.com/herd-project/herd/pkg/registry/authorization"
+	rbacregistry "github.com/herd-project/herd/pkg/registry/rbac"
 	"github.com/herd-project/herd/pkg/scheme"
 )
 
@@ -85,6 +91,9 @@ type Config struct {
 	// ExtraStorage, when set, returns resources that are not Definitions
 	// (virtual resources such as TokenReview), given the request authenticator.
 	ExtraStorage func(authn authenticator.Request) map[schema.GroupVersion]map[string]rest.Storage
+	// RBACGuard, when set, is given the authorizer and rule resolver for the
+	// escalation checks of the RBAC resources.
+	RBACGuard *rbacregistry.Guard
 }
 
 // Server is a built API server, ready to run.
@@ -123,7 +132,16 @@ func New(c Config) (*Server, error) {
 	cfg.LoopbackClientConfig.ContentType = runtime.ContentTypeProtobuf
 	cfg.LoopbackClientConfig.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 
-	// Authentication: client certificates signed by the cluster CA, static tokens.
+	// Clients and informers over the loopback connection.
+	client, err := kubernetes.NewForConfig(cfg.LoopbackClientConfig)
+	if err != nil {
+		return nil, err
+	}
+	factory := informers.NewSharedInformerFactory(client, 0)
+	cfg.SharedInformerFactory = factory
+
+	// Authentication: client certificates signed by the cluster CA, static
+	// tokens, and anonymous requests as system:anonymous.
 	var authns []authenticator.Request
 	if len(c.ClientCAPEM) > 0 {
 		caProvider, err := dynamiccertificates.NewStaticCAContent("client-ca", c.ClientCAPEM)
@@ -140,9 +158,17 @@ func New(c Config) (*Server, error) {
 	}
 	authns = append(authns, c.Authenticators...)
 	cfg.Authentication.APIAudiences = c.APIAudiences
-	cfg.Authentication.Authenticator = group.NewAuthenticatedGroupAdder(authenticatorunion.New(authns...))
-	requestAuthn := cfg.Authentication.Authenticator
-	cfg.Authorization.Authorizer = authenticatedAuthorizer{}
+	// Authenticated requests are in system:authenticated; the others are
+	// system:anonymous in system:unauthenticated.
+	requestAuthn := group.NewAuthenticatedGroupAdder(authenticatorunion.New(authns...))
+	cfg.Authentication.Authenticator = authenticatorunion.NewFailOnError(requestAuthn, anonymous.NewAuthenticator(nil))
+	// Authorization: system:masters may do anything, then RBAC.
+	rbacAuthorizer := rbacauth.New(factory)
+	authz := authorizerunion.New(authorizerfactory.NewPrivilegedGroups(user.SystemPrivilegedGroup), rbacAuthorizer)
+	cfg.Authorization.Authorizer = authz
+	if c.RBACGuard != nil {
+		c.RBACGuard.Set(authz, rbacAuthorizer.Resolver)
+	}
 	genericapiserver.AuthorizeClientBearerToken(cfg.LoopbackClientConfig, &cfg.Authentication, &cfg.Authorization)
 
 	// OpenAPI, named from a scheme that knows only the served versions.
@@ -193,14 +219,6 @@ func New(c Config) (*Server, error) {
 	cfg.AddHealthChecks(healthz.NamedCheck("etcd", func(_ *http.Request) error { return health() }))
 	cfg.AddReadyzChecks(healthz.NamedCheck("etcd-readiness", func(_ *http.Request) error { return ready() }))
 
-	// Clients and informers over the loopback connection.
-	client, err := kubernetes.NewForConfig(cfg.LoopbackClientConfig)
-	if err != nil {
-		return nil, err
-	}
-	factory := informers.NewSharedInformerFactory(client, 0)
-	cfg.SharedInformerFactory = factory
-
 	// Admission: namespace lifecycle (no objects in missing or terminating
 	// namespaces; default, kube-system and kube-public cannot be deleted).
 	nsLifecycle, err := lifecycle.NewLifecycle(sets.New("default", "kube-system", "kube-public"))
@@ -239,9 +257,15 @@ func New(c Config) (*Server, error) {
 		return nil
 	})
 
-	var extra map[schema.GroupVersion]map[string]rest.Storage
+	extra := map[schema.GroupVersion]map[string]rest.Storage{}
 	if c.ExtraStorage != nil {
 		extra = c.ExtraStorage(requestAuthn)
+	}
+	if extra[authorizationv1.SchemeGroupVersion] == nil {
+		extra[authorizationv1.SchemeGroupVersion] = map[string]rest.Storage{}
+	}
+	for k, st := range authorizationstorage.Storage(authz, rbacAuthorizer) {
+		extra[authorizationv1.SchemeGroupVersion][k] = st
 	}
 	if err := installGroups(gs, c.Definitions, extra, cfg.RESTOptionsGetter); err != nil {
 		return nil, err
@@ -295,15 +319,15 @@ func (g *restOptionsGetter) GetRESTOptions(gr schema.GroupResource, _ runtime.Ob
 
 func installGroups(gs *genericapiserver.GenericAPIServer, defs []*registry.Definition, extra map[schema.GroupVersion]map[string]rest.Storage, getter generic.RESTOptionsGetter) error {
 	byGroup := map[string]map[string]map[string]rest.Storage{}
-	for gv, m := range extra {
+	for gv, storage := range extra {
 		if byGroup[gv.Group] == nil {
 			byGroup[gv.Group] = map[string]map[string]rest.Storage{}
 		}
 		if byGroup[gv.Group][gv.Version] == nil {
 			byGroup[gv.Group][gv.Version] = map[string]rest.Storage{}
 		}
-		for k, s := range m {
-			byGroup[gv.Group][gv.Version][k] = s
+		for k, st := range storage {
+			byGroup[gv.Group][gv.Version][k] = st
 		}
 	}
 	for _, d := range defs {
@@ -380,21 +404,4 @@ func (i admissionInitializer) Initialize(p admission.Interface) {
 	if w, ok := p.(initializer.WantsExternalKubeInformerFactory); ok {
 		w.SetExternalKubeInformerFactory(i.factory)
 	}
-}
-
-// authenticatedAuthorizer allows every authenticated request: herd has
-// one administrator and its own node agents.
-type authenticatedAuthorizer struct{}
-
-func (authenticatedAuthorizer) Authorize(ctx context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
-	u := a.GetUser()
-	if u == nil {
-		return authorizer.DecisionNoOpinion, "no user", nil
-	}
-	for _, g := range u.GetGroups() {
-		if g == user.AllAuthenticated || g == user.SystemPrivilegedGroup {
-			return authorizer.DecisionAllow, "", nil
-		}
-	}
-	return authorizer.DecisionNoOpinion, "not authenticated", nil
 }

@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/kubernetes"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
@@ -30,6 +31,7 @@ import (
 	"github.com/herd-project/herd/pkg/agent/runtime/simulated"
 	"github.com/herd-project/herd/pkg/agent/token"
 	"github.com/herd-project/herd/pkg/apiserver"
+	"github.com/herd-project/herd/pkg/controller/clusterroleaggregation"
 	"github.com/herd-project/herd/pkg/controller/cronjob"
 	"github.com/herd-project/herd/pkg/controller/deployment"
 	"github.com/herd-project/herd/pkg/controller/garbagecollector"
@@ -44,9 +46,11 @@ import (
 )
 
 // startControllers runs the scheduler and every controller in the server
-// process on the loopback client, until ctx ends.
-func startControllers(ctx context.Context, srv *apiserver.Server) error {
+// process until ctx ends, each with its own identity (ids) and user agent;
+// the shared informers stay on the loopback client.
+func startControllers(ctx context.Context, srv *apiserver.Server, ids *identities) error {
 	client := srv.Client
+	clientFor := func(name string) kubernetes.Interface { return ids.client(srv.Loopback, name) }
 	clk := clock.RealClock{}
 	bc := record.NewBroadcaster(record.WithContext(ctx))
 	bc.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
@@ -56,25 +60,36 @@ func startControllers(ctx context.Context, srv *apiserver.Server) error {
 	}
 	// The collector and the namespace controller list every resource,
 	// deprecated ones too: their deprecation warnings are not news.
-	quiet := rest.CopyConfig(srv.Loopback)
-	quiet.WarningHandler = rest.NoWarnings{}
-	md, err := metadata.NewForConfig(quiet)
+	quietFor := func(name string) (metadata.Interface, discovery.CachedDiscoveryInterface, error) {
+		quiet := ids.config(srv.Loopback, name)
+		quiet.WarningHandler = rest.NoWarnings{}
+		md, err := metadata.NewForConfig(quiet)
+		if err != nil {
+			return nil, nil, err
+		}
+		return md, memory.NewMemCacheClient(kubernetes.NewForConfigOrDie(quiet).Discovery()), nil
+	}
+	gcMD, gcDisc, err := quietFor("generic-garbage-collector")
 	if err != nil {
 		return err
 	}
-	disc := memory.NewMemCacheClient(client.Discovery())
+	nsMD, nsDisc, err := quietFor("namespace-controller")
+	if err != nil {
+		return err
+	}
 	f := srv.Informers
 
-	sa := serviceaccount.New(client, f.Core().V1().Namespaces(), f.Core().V1().ServiceAccounts())
-	sched := scheduler.New(client, f, recorder("default-scheduler"), clk)
-	jobs := job.New(client, f, recorder("job-controller"), clk)
-	ttl := ttlafterfinished.New(client, f, clk)
-	cron := cronjob.New(client, f, recorder("cronjob-controller"), clk)
-	rs := replicaset.New(client, f, recorder("replicaset-controller"), clk)
-	deploy := deployment.New(client, f, recorder("deployment-controller"), clk)
-	gc := garbagecollector.New(client, md, disc, recorder("garbage-collector-controller"), garbagecollector.Options{})
-	ns := namespace.New(client, md, disc, f.Core().V1().Namespaces(), clk)
-	pgc := podgc.New(client, f, clk, podgc.Options{})
+	sa := serviceaccount.New(clientFor("service-account-controller"), f.Core().V1().Namespaces(), f.Core().V1().ServiceAccounts())
+	sched := scheduler.New(clientFor(schedulerIdentity), f, recorder("default-scheduler"), clk)
+	jobs := job.New(clientFor("job-controller"), f, recorder("job-controller"), clk)
+	ttl := ttlafterfinished.New(clientFor("ttl-after-finished-controller"), f, clk)
+	cron := cronjob.New(clientFor("cronjob-controller"), f, recorder("cronjob-controller"), clk)
+	rs := replicaset.New(clientFor("replicaset-controller"), f, recorder("replicaset-controller"), clk)
+	deploy := deployment.New(clientFor("deployment-controller"), f, recorder("deployment-controller"), clk)
+	gc := garbagecollector.New(clientFor("generic-garbage-collector"), gcMD, gcDisc, recorder("garbage-collector-controller"), garbagecollector.Options{})
+	ns := namespace.New(clientFor("namespace-controller"), nsMD, nsDisc, f.Core().V1().Namespaces(), clk)
+	pgc := podgc.New(clientFor("pod-garbage-collector"), f, clk, podgc.Options{})
+	agg := clusterroleaggregation.New(clientFor("clusterrole-aggregation-controller"), f.Rbac().V1().ClusterRoles())
 
 	f.Start(ctx.Done())
 	go sa.Run(ctx, 2)
@@ -87,6 +102,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server) error {
 	go gc.Run(ctx, 8)
 	go ns.Run(ctx, 4)
 	go pgc.Run(ctx, 1)
+	go agg.Run(ctx, 1)
 	return nil
 }
 

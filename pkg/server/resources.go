@@ -28,6 +28,11 @@ import (
 	"github.com/herd-project/herd/pkg/registry/networking/ingress"
 	"github.com/herd-project/herd/pkg/registry/networking/ingressclass"
 	"github.com/herd-project/herd/pkg/registry/networking/networkpolicy"
+	rbacregistry "github.com/herd-project/herd/pkg/registry/rbac"
+	"github.com/herd-project/herd/pkg/registry/rbac/clusterrole"
+	"github.com/herd-project/herd/pkg/registry/rbac/clusterrolebinding"
+	"github.com/herd-project/herd/pkg/registry/rbac/role"
+	"github.com/herd-project/herd/pkg/registry/rbac/rolebinding"
 )
 
 // Definitions lists every resource herd serves.
@@ -57,5 +62,16 @@ func Definitions(eventTTL time.Duration, nodes *nodeConnector) []*registry.Defin
 		ingress.Definition(),
 		ingressclass.Definition(),
 		networkpolicy.Definition(),
+	}
+}
+
+// RBACDefinitions lists the rbac.authorization.k8s.io resources; guard
+// checks their writes for escalation.
+func RBACDefinitions(guard *rbacregistry.Guard) []*registry.Definition {
+	return []*registry.Definition{
+		role.Definition(guard),
+		clusterrole.Definition(guard),
+		rolebinding.Definition(guard),
+		clusterrolebinding.Definition(guard),
 	}
 }

@@ -32,9 +32,11 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/herd-project/herd/pkg/apiserver"
+	rbacbootstrap "github.com/herd-project/herd/pkg/auth/bootstrap"
 	"github.com/herd-project/herd/pkg/etcd"
 	"github.com/herd-project/herd/pkg/pki"
 	"github.com/herd-project/herd/pkg/registry/core/service"
+	rbacregistry "github.com/herd-project/herd/pkg/registry/rbac"
 )
 
 // Options configure a server.
@@ -193,16 +195,24 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 
+	ids, err := newIdentities()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// The node token lets an agent join and nothing else: it is a
+	// bootstrap identity, as a kubeadm bootstrap token's.
+	tokens := map[string]*user.DefaultInfo{
+		nodeToken: {Name: NodeTokenUser, Groups: []string{NodeTokenGroup}},
+	}
+	ids.addTo(tokens)
+	guard := rbacregistry.NewGuard()
 	apiCfg := apiserver.Config{
 		Listener:    ln,
 		CertFile:    files.ServingCert(),
 		KeyFile:     files.ServingKey(),
 		ClientCAPEM: ca.PEM,
-		// The node token lets an agent join and nothing else: it is a
-		// bootstrap identity, as a kubeadm bootstrap token's.
-		Tokens: map[string]*user.DefaultInfo{
-			nodeToken: {Name: NodeTokenUser, Groups: []string{NodeTokenGroup}},
-		},
+		Tokens:                   tokens,
 		EtcdServers:              servers,
 		EtcdCAFile:               etcdCA,
 		EtcdCertFile:             etcdCert,
@@ -210,7 +220,8 @@ func Run(ctx context.Context, o Options) error {
 		EncryptionProviderConfig: encryptionConfig,
 		AuditLogPath:             o.AuditLogPath,
 		AuditPolicyFile:          auditPolicy,
-		Definitions:              Definitions(o.EventTTL, nodes),
+		Definitions:              append(Definitions(o.EventTTL, nodes), RBACDefinitions(guard)...),
+		RBACGuard:                guard,
 	}
 	issuer, err := withServiceAccounts(files, &apiCfg)
 	if err != nil {
@@ -221,6 +232,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	policyReady := make(chan struct{})
+	srv.Generic.AddPostStartHookOrDie("rbac/bootstrap-roles", func(hc genericapiserver.PostStartHookContext) error {
+		defer close(policyReady)
+		return rbacbootstrap.Ensure(hc, srv.Client)
+	})
 	srv.Generic.AddPostStartHookOrDie("herd-service-accounts", func(hc genericapiserver.PostStartHookContext) error {
 		return startServiceAccountControllers(hc, srv, issuer, ca.PEM)
 	})
@@ -229,12 +245,26 @@ func Run(ctx context.Context, o Options) error {
 		return bootstrap(hc, srv.Client)
 	})
 	srv.Generic.AddPostStartHookOrDie("herd-controllers", func(hc genericapiserver.PostStartHookContext) error {
-		return startControllers(hc, srv)
+		// The controllers' identities are authorized by the bootstrap policy.
+		select {
+		case <-policyReady:
+		case <-hc.Done():
+			return nil
+		}
+		waitForPolicyInCache(hc, srv.Informers)
+		return startControllers(hc, srv, ids)
 	})
 	if !o.DisableAgent {
 		setup := agentSetup{dataDir: o.DataDir, ca: ca, files: files, apiHost: addr.IP, apiPort: addr.Port,
 			nodeName: o.NodeName, nodeIP: o.NodeIP, runtime: o.Runtime, simulated: o.SimulatedNodes}
 		srv.Generic.AddPostStartHookOrDie("herd-node-agent", func(hc genericapiserver.PostStartHookContext) error {
+			// The agent's node identity is authorized by the bootstrap policy.
+			select {
+			case <-policyReady:
+			case <-hc.Done():
+				return nil
+			}
+			waitForPolicyInCache(hc, srv.Informers)
 			return startAgent(hc, srv.Loopback, setup)
 		})
 	}

@@ -423,16 +423,30 @@ func TestWatchStreamsChanges(t *testing.T) {
 	expect(`^DELETED +w1 `)
 }
 
+// TestUnauthenticatedIsRejected: a request without credentials is
+// system:anonymous, which Kubernetes lets read only /livez, /readyz,
+// /healthz and /version; everything else is 403.
 func TestUnauthenticatedIsRejected(t *testing.T) {
 	server := shared.MustKubectl(t, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")
 	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	resp, err := c.Get(server + "/api/v1/namespaces")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("unauthenticated GET = %d, want 401", resp.StatusCode)
+	for path, want := range map[string]int{
+		"/api/v1/namespaces": http.StatusForbidden,
+		"/api":               http.StatusForbidden,
+		"/metrics":           http.StatusForbidden,
+		"/debug/pprof/":      http.StatusForbidden,
+		"/readyz":            http.StatusOK,
+		"/livez":             http.StatusOK,
+		"/healthz":           http.StatusOK,
+		"/version":           http.StatusOK,
+	} {
+		resp, err := c.Get(server + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("anonymous GET %s = %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 }
 
