@@ -154,7 +154,7 @@ func New(c Config) (*Server, error) {
 		}
 	}
 	if len(c.Tokens) > 0 {
-		authns = append(authns, authenticatorfactory.NewFromTokens(c.Tokens, nil))
+		authns = append(authns, authenticatorfactory.NewFromTokens(c.Tokens, c.APIAudiences))
 	}
 	authns = append(authns, c.Authenticators...)
 	cfg.Authentication.APIAudiences = c.APIAudiences

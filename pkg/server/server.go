@@ -208,10 +208,10 @@ func Run(ctx context.Context, o Options) error {
 	ids.addTo(tokens)
 	guard := rbacregistry.NewGuard()
 	apiCfg := apiserver.Config{
-		Listener:    ln,
-		CertFile:    files.ServingCert(),
-		KeyFile:     files.ServingKey(),
-		ClientCAPEM: ca.PEM,
+		Listener:                 ln,
+		CertFile:                 files.ServingCert(),
+		KeyFile:                  files.ServingKey(),
+		ClientCAPEM:              ca.PEM,
 		Tokens:                   tokens,
 		EtcdServers:              servers,
 		EtcdCAFile:               etcdCA,
