@@ -213,6 +213,8 @@ func inClusterPod(t *testing.T, s *Server, ns, sa, name, script string) string {
 func TestServiceAccountInClusterKubectl(t *testing.T) {
 	s := shared
 	ns := s.Namespace(t)
+	// RBAC: the default account may read, as `view` allows.
+	s.MustKubectl(t, "create", "rolebinding", "default-view", "-n", ns, "--clusterrole=view", "--serviceaccount="+ns+":default")
 	log := inClusterPod(t, s, ns, "default", "incluster", `set -e
 d=/var/run/secrets/kubernetes.io/serviceaccount
 echo "namespace=$(cat $d/namespace)"
