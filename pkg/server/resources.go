@@ -25,6 +25,7 @@ import (
 	"github.com/herd-project/herd/pkg/registry/core/serviceaccount"
 	"github.com/herd-project/herd/pkg/registry/discovery/endpointslice"
 	eventsevent "github.com/herd-project/herd/pkg/registry/events/event"
+	"github.com/herd-project/herd/pkg/registry/storage/storageclass"
 )
 
 // Definitions lists every resource herd serves.
@@ -51,5 +52,6 @@ func Definitions(eventTTL time.Duration, nodes pod.NodeConnector) []*registry.De
 		lease.Definition(),
 		endpointslice.Definition(),
 		eventsevent.Definition(eventTTL),
+		storageclass.Definition(),
 	}
 }
