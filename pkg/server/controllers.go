@@ -25,6 +25,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/herd-project/herd/pkg/agent"
+	"github.com/herd-project/herd/pkg/agent/localpath"
 	agentruntime "github.com/herd-project/herd/pkg/agent/runtime"
 	"github.com/herd-project/herd/pkg/agent/runtime/process"
 	"github.com/herd-project/herd/pkg/agent/runtime/simulated"
@@ -38,8 +39,10 @@ import (
 	"github.com/herd-project/herd/pkg/controller/replicaset"
 	"github.com/herd-project/herd/pkg/controller/serviceaccount"
 	"github.com/herd-project/herd/pkg/controller/ttlafterfinished"
+	volumectrl "github.com/herd-project/herd/pkg/controller/volume"
 	"github.com/herd-project/herd/pkg/pki"
 	"github.com/herd-project/herd/pkg/scheduler"
+	"github.com/herd-project/herd/pkg/volume"
 )
 
 // startControllers runs the scheduler and every controller in the server
@@ -74,6 +77,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server) error {
 	gc := garbagecollector.New(client, md, disc, recorder("garbage-collector-controller"), garbagecollector.Options{})
 	ns := namespace.New(client, md, disc, f.Core().V1().Namespaces(), clk)
 	pgc := podgc.New(client, f, clk, podgc.Options{})
+	vol := volumectrl.New(client, f, recorder, clk)
 
 	f.Start(ctx.Done())
 	go sa.Run(ctx, 2)
@@ -86,6 +90,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server) error {
 	go gc.Run(ctx, 8)
 	go ns.Run(ctx, 4)
 	go pgc.Run(ctx, 1)
+	go vol.Run(ctx)
 	return nil
 }
 
@@ -172,6 +177,7 @@ func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) 
 		NodeIP:         nodeIP,
 		KubeletPort:    ln.Addr().(*net.TCPAddr).Port,
 		DataDir:        s.dataDir,
+		Annotations:    map[string]string{volume.AnnLocalPathDir: localpath.Dir(s.dataDir)},
 		AuthToken:      s.token,
 		ClientCertUser: pki.AgentClientUser,
 	})
@@ -193,6 +199,8 @@ func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) 
 		<-ctx.Done()
 		hs.Close()
 	}()
+	go localpath.New(client, localpath.Options{Dir: localpath.Dir(s.dataDir), Nodes: names,
+		RemoveDirs: s.runtime != "simulated"}).Run(ctx)
 	go func() {
 		if err := a.Run(ctx); err != nil && ctx.Err() == nil {
 			klog.ErrorS(err, "node agent stopped")
