@@ -218,3 +218,41 @@ func HostnameAffinity(node *corev1.Node) *corev1.VolumeNodeAffinity {
 	}}}}
 }
 
+// FindMatchingVolume picks the volume for an unbound claim: one pre-bound
+// to it by claimRef first, else the smallest available matching volume (on
+// node when node is not nil). Delayed (WaitForFirstConsumer) claims without
+// a node only take pre-bound volumes.
+func FindMatchingVolume(pvc *corev1.PersistentVolumeClaim, pvs []*corev1.PersistentVolume, delayed bool, node *corev1.Node) *corev1.PersistentVolume {
+	var best *corev1.PersistentVolume
+	for _, pv := range pvs {
+		if pv.DeletionTimestamp != nil || Mismatch(pv, pvc) != "" {
+			continue
+		}
+		if pv.Spec.ClaimRef != nil {
+			if IsPreboundTo(pv, pvc) {
+				if node == nil || NodeMatches(pv, node) {
+					return pv
+				}
+			}
+			continue
+		}
+		if pv.Status.Phase != corev1.VolumeAvailable && pv.Status.Phase != corev1.VolumePending && pv.Status.Phase != "" {
+			continue
+		}
+		if delayed && node == nil {
+			continue
+		}
+		if node != nil && !NodeMatches(pv, node) {
+			continue
+		}
+		if best == nil {
+			best = pv
+			continue
+		}
+		a, b := pv.Spec.Capacity[corev1.ResourceStorage], best.Spec.Capacity[corev1.ResourceStorage]
+		if a.Cmp(b) < 0 || (a.Cmp(b) == 0 && pv.Name < best.Name) {
+			best = pv
+		}
+	}
+	return best
+}

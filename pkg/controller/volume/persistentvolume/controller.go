@@ -317,43 +317,7 @@ func (c *Controller) findVolume(pvc *corev1.PersistentVolumeClaim, delayed bool,
 	if err != nil {
 		return nil, err
 	}
-	return FindMatchingVolume(pvc, pvs, delayed, node), nil
-}
-
-// FindMatchingVolume is the matching rule of findVolume.
-func FindMatchingVolume(pvc *corev1.PersistentVolumeClaim, pvs []*corev1.PersistentVolume, delayed bool, node *corev1.Node) *corev1.PersistentVolume {
-	var best *corev1.PersistentVolume
-	for _, pv := range pvs {
-		if pv.DeletionTimestamp != nil || volume.Mismatch(pv, pvc) != "" {
-			continue
-		}
-		if pv.Spec.ClaimRef != nil {
-			if volume.IsPreboundTo(pv, pvc) {
-				if node == nil || volume.NodeMatches(pv, node) {
-					return pv
-				}
-			}
-			continue
-		}
-		if pv.Status.Phase != corev1.VolumeAvailable && pv.Status.Phase != corev1.VolumePending && pv.Status.Phase != "" {
-			continue
-		}
-		if delayed && node == nil {
-			continue
-		}
-		if node != nil && !volume.NodeMatches(pv, node) {
-			continue
-		}
-		if best == nil {
-			best = pv
-			continue
-		}
-		a, b := pv.Spec.Capacity[corev1.ResourceStorage], best.Spec.Capacity[corev1.ResourceStorage]
-		if a.Cmp(b) < 0 || (a.Cmp(b) == 0 && pv.Name < best.Name) {
-			best = pv
-		}
-	}
-	return best
+	return volume.FindMatchingVolume(pvc, pvs, delayed, node), nil
 }
 
 // IsBoundTo reports whether the volume's claimRef is the claim, UID included.
