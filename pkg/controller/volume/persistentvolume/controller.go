@@ -277,7 +277,8 @@ func (c *Controller) syncUnboundClaim(ctx context.Context, pvc *corev1.Persisten
 	case sc == nil:
 		c.recorder.Eventf(pvc, corev1.EventTypeWarning, EventProvisioningFailed, "storageclass.storage.k8s.io %q not found", class)
 	case sc.Provisioner == volume.NoProvisioner:
-		c.recorder.Event(pvc, corev1.EventTypeNormal, EventFailedBinding, "no persistent volumes available for this claim and no storage class is set")
+		c.recorder.Eventf(pvc, corev1.EventTypeNormal, EventFailedBinding,
+			"no persistent volumes available for this claim and storage class %q does not provision volumes", class)
 	default:
 		if pvc.Annotations[volume.AnnStorageProvisioner] != sc.Provisioner {
 			if pvc.Annotations == nil {
