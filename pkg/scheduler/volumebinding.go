@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -43,6 +44,9 @@ const (
 	volumeBindTimeout = 600 * time.Second
 	volumeBindPoll    = 50 * time.Millisecond
 )
+
+// errPodGone ends PreBind of a pod deleted (or replaced) meanwhile.
+var errPodGone = errors.New("pod deleted while its volumes were being bound")
 
 // volumeListers read claims, volumes and classes for volume binding.
 type volumeListers struct {
@@ -206,6 +210,9 @@ func (s *Scheduler) preBindVolumes(ctx context.Context, pod *v1.Pod, pv *podVolu
 	}
 	var last string
 	err := wait.PollUntilContextTimeout(ctx, volumeBindPoll, volumeBindTimeout, true, func(context.Context) (bool, error) {
+		if cur, err := s.podLister.Pods(pod.Namespace).Get(pod.Name); err != nil || cur.UID != pod.UID {
+			return false, errPodGone
+		}
 		for _, name := range pv.claims {
 			pvc, err := s.volumes.pvcs.PersistentVolumeClaims(pod.Namespace).Get(name)
 			if apierrors.IsNotFound(err) {
@@ -221,8 +228,8 @@ func (s *Scheduler) preBindVolumes(ctx context.Context, pod *v1.Pod, pv *podVolu
 		}
 		return true, nil
 	})
-	if err != nil && ctx.Err() == nil && last != "" && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("binding volumes: context deadline exceeded waiting for claim %q", last)
+	if err != nil && ctx.Err() == nil && wait.Interrupted(err) {
+		return fmt.Errorf("binding volumes: timed out waiting for claim %q to be bound", last)
 	}
 	return err
 }
@@ -238,7 +245,7 @@ func (s *Scheduler) bindWithVolumes(ctx context.Context, pod *v1.Pod, pv *podVol
 			s.cache.forget(pod.UID)
 			s.moveAllToActive()
 			key := podKey(pod)
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.Is(err, errPodGone) {
 				s.dropPending(key)
 				return
 			}
