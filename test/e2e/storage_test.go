@@ -110,6 +110,13 @@ func TestStorageLocalPathProcess(t *testing.T) {
 			t.Errorf("kubectl get pv lacks %q:\n%s", want, pv)
 		}
 	}
+	all := s.MustKubectl(t, "get", "sc,pvc,pv", "-n", ns)
+	for _, want := range []string{"storageclass.storage.k8s.io/local-path (default)", "persistentvolumeclaim/data", "persistentvolume/" + pvName,
+		"RECLAIMPOLICY", "VOLUMEBINDINGMODE", "RECLAIM POLICY", "ACCESS MODES"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("kubectl get sc,pvc,pv lacks %q:\n%s", want, all)
+		}
+	}
 	ev := s.MustKubectl(t, "get", "events", "-n", ns, "--field-selector", "involvedObject.name=data")
 	for _, want := range []string{"WaitForFirstConsumer", "ProvisioningSucceeded"} {
 		if !strings.Contains(ev, want) {

@@ -33,6 +33,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
+	"github.com/herd-project/herd/pkg/admission/defaultstorageclass"
 	"github.com/herd-project/herd/pkg/volume"
 )
 
@@ -251,6 +252,19 @@ func (c *Controller) syncUnboundClaim(ctx context.Context, pvc *corev1.Persisten
 		return c.setClaimPhase(ctx, pvc, corev1.ClaimPending)
 	}
 
+	if pvc.Spec.StorageClassName == nil && pvc.Annotations[corev1.BetaStorageClassAnnotation] == "" {
+		// Retroactive default class: a claim created while no class was
+		// the default gets the default once there is one.
+		if def, _ := defaultstorageclass.DefaultClass(c.classes); def != nil {
+			name := def.Name
+			pvc.Spec.StorageClassName = &name
+			updated, err := c.client.CoreV1().PersistentVolumeClaims(pvc.Namespace).Update(ctx, pvc, metav1.UpdateOptions{})
+			if err != nil {
+				return err
+			}
+			pvc = updated
+		}
+	}
 	class := volume.ClaimClass(pvc)
 	var sc = c.class(class)
 	delayed := volume.IsWaitForFirstConsumer(sc)

@@ -348,3 +348,21 @@ func TestFindMatchingVolumeSkipsDeletedAndBound(t *testing.T) {
 		t.Fatalf("delayed claim matched %s", got.Name)
 	}
 }
+
+func TestRetroactiveDefaultClass(t *testing.T) {
+	c := claim("data", "", "1Gi")
+	c.Spec.StorageClassName = nil
+	def := class("standard", storagev1.VolumeBindingImmediate, volume.NoProvisioner)
+	def.Annotations = map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}
+	e := newEnv(t, c, def)
+	e.syncClaim("data")
+	if got := e.claim("data").Spec.StorageClassName; got == nil || *got != "standard" {
+		t.Fatalf("storageClassName %v, want the default", got)
+	}
+	// An explicit "" stays.
+	e = newEnv(t, claim("data", "", "1Gi"), def)
+	e.syncClaim("data")
+	if got := e.claim("data").Spec.StorageClassName; got == nil || *got != "" {
+		t.Fatalf("storageClassName %v, want \"\"", got)
+	}
+}
