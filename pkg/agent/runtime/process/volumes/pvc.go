@@ -10,6 +10,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/herd-project/herd/pkg/volume"
 )
 
 // preparePVC resolves a claim to its bound volume's directory on this node
@@ -51,8 +53,16 @@ func ClaimPath(ctx context.Context, client kubernetes.Interface, namespace, clai
 	}
 	switch {
 	case pv.Spec.HostPath != nil:
+		_, statErr := os.Stat(pv.Spec.HostPath.Path)
 		if err := checkHostPath(pv.Spec.HostPath); err != nil {
 			return "", err
+		}
+		if os.IsNotExist(statErr) && pv.Annotations[volume.AnnDynamicallyProvisioned] == volume.LocalPathProvisioner {
+			// A new local-path volume is writable by every user, as an
+			// emptyDir (and the usual local-path provisioner's) is.
+			if err := os.Chmod(pv.Spec.HostPath.Path, 0o777); err != nil {
+				return "", err
+			}
 		}
 		return pv.Spec.HostPath.Path, nil
 	case pv.Spec.Local != nil:

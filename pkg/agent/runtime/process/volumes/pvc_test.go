@@ -33,7 +33,8 @@ func TestPrepareClaimVolume(t *testing.T) {
 	base := t.TempDir()
 	target := filepath.Join(base, "storage", "pvc-1")
 	doc := corev1.HostPathDirectoryOrCreate
-	pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pvc-1"},
+	pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pvc-1",
+		Annotations: map[string]string{"pv.kubernetes.io/provisioned-by": "herd.dev/local-path"}},
 		Spec: corev1.PersistentVolumeSpec{PersistentVolumeSource: corev1.PersistentVolumeSource{
 			HostPath: &corev1.HostPathVolumeSource{Path: target, Type: &doc}}}}
 	client := fake.NewClientset(boundClaim("pvc-1"), pv)
@@ -42,8 +43,8 @@ func TestPrepareClaimVolume(t *testing.T) {
 	if err := Prepare(context.Background(), pod, volDir, Options{Client: client}); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
-		t.Fatalf("volume directory not created: %v", err)
+	if fi, err := os.Stat(target); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o777 {
+		t.Fatalf("volume directory not created writable for all: %v %v", fi, err)
 	}
 	if err := os.WriteFile(filepath.Join(target, "f"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
