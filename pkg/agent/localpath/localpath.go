@@ -34,7 +34,12 @@ import (
 
 // Dir is where a node whose agent keeps its state in dataDir puts its
 // local-path volumes.
-func Dir(dataDir string) string { return filepath.Join(dataDir, "storage") }
+func Dir(dataDir string) string {
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
+	return filepath.Join(dataDir, "storage")
+}
 
 // Options configure a Cleaner.
 type Options struct {
