@@ -249,6 +249,7 @@ func (c *Controller) syncUnboundClaim(ctx context.Context, pvc *corev1.Persisten
 			return c.bind(ctx, pv.DeepCopy(), pvc)
 		}
 		// The volume belongs to another claim; wait.
+		c.recorder.Eventf(pvc, corev1.EventTypeWarning, EventFailedBinding, "volume %q already bound to a different claim.", pv.Name)
 		return c.setClaimPhase(ctx, pvc, corev1.ClaimPending)
 	}
 

@@ -366,3 +366,21 @@ func TestRetroactiveDefaultClass(t *testing.T) {
 		t.Fatalf("storageClassName %v, want \"\"", got)
 	}
 }
+
+func TestPreBoundToTakenVolume(t *testing.T) {
+	c := claim("data", "manual", "1Gi")
+	c.Spec.VolumeName = "taken"
+	v := pv("taken", "manual", "1Gi")
+	v.Spec.ClaimRef = &corev1.ObjectReference{Namespace: "ns", Name: "other", UID: "uid-other"}
+	e := newEnv(t, c, v)
+	e.syncClaim("data")
+	if got := e.claim("data").Status.Phase; got != corev1.ClaimPending {
+		t.Fatalf("phase %q", got)
+	}
+	if ev := e.events(); !strings.Contains(ev, `Warning FailedBinding volume "taken" already bound to a different claim.`) {
+		t.Errorf("events: %s", ev)
+	}
+	if ref := e.volume("taken").Spec.ClaimRef; ref.Name != "other" {
+		t.Errorf("volume taken over: %+v", ref)
+	}
+}
