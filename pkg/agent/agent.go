@@ -73,6 +73,8 @@ type Config struct {
 	// Labels and Taints are added to the nodes at registration.
 	Labels map[string]string
 	Taints []corev1.Taint
+	// Annotations are set on the agent's nodes (e.g. where local volumes live).
+	Annotations map[string]string
 	// DataDir is statfs-ed for ephemeral-storage (default: os.TempDir()).
 	DataDir string
 	// ClientCertUser is the common name of the one client certificate

@@ -257,6 +257,17 @@ func (a *Agent) registerNodes(ctx context.Context) error {
 	return nil
 }
 
+// nodeAnnotations adds the configured annotations to m.
+func (a *Agent) nodeAnnotations(m map[string]string) map[string]string {
+	if len(a.cfg.Annotations) > 0 && m == nil {
+		m = map[string]string{}
+	}
+	for k, v := range a.cfg.Annotations {
+		m[k] = v
+	}
+	return m
+}
+
 // registerNode creates the node or brings an existing one up to date, then
 // writes its status.
 func (a *Agent) registerNode(ctx context.Context, name string) error {
@@ -267,7 +278,7 @@ func (a *Agent) registerNode(ctx context.Context, name string) error {
 			ObjectMeta: metav1.ObjectMeta{
 				Name:        name,
 				Labels:      a.nodeLabels(name),
-				Annotations: map[string]string{"node.alpha.kubernetes.io/ttl": "0"},
+				Annotations: a.nodeAnnotations(map[string]string{"node.alpha.kubernetes.io/ttl": "0"}),
 			},
 			Spec: corev1.NodeSpec{Taints: append([]corev1.Taint(nil), a.cfg.Taints...)},
 		}
@@ -291,7 +302,9 @@ func (a *Agent) registerNode(ctx context.Context, name string) error {
 				upd.Spec.Taints = append(upd.Spec.Taints, t)
 			}
 		}
-		if !apiequality.Semantic.DeepEqual(upd.Labels, node.Labels) || !apiequality.Semantic.DeepEqual(upd.Spec.Taints, node.Spec.Taints) {
+		upd.Annotations = a.nodeAnnotations(upd.Annotations)
+		if !apiequality.Semantic.DeepEqual(upd.Labels, node.Labels) || !apiequality.Semantic.DeepEqual(upd.Spec.Taints, node.Spec.Taints) ||
+			!apiequality.Semantic.DeepEqual(upd.Annotations, node.Annotations) {
 			node, err = nodes.Update(ctx, upd, metav1.UpdateOptions{})
 		}
 	}

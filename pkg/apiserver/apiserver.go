@@ -46,6 +46,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	restclient "k8s.io/client-go/rest"
 
+	"github.com/herd-project/herd/pkg/admission/defaultstorageclass"
 	rbacauth "github.com/herd-project/herd/pkg/auth/authorizer/rbac"
 	"github.com/herd-project/herd/pkg/generated/openapi"
 	"github.com/herd-project/herd/pkg/registry"
@@ -231,7 +232,7 @@ func New(c Config) (*Server, error) {
 		return nil, err
 	}
 	plugins := admission.PluginInitializers{admissionInitializer{client, factory}}
-	chain := []admission.Interface{nsLifecycle}
+	chain := []admission.Interface{nsLifecycle, defaultstorageclass.New(factory)}
 	for _, p := range c.Admission {
 		plugins.Initialize(p)
 		if v, ok := p.(admission.InitializationValidator); ok {

@@ -46,6 +46,9 @@ func insufficientReason(name v1.ResourceName) string {
 type FitError struct {
 	NumAllNodes int
 	Reasons     map[string]int
+	// PreFilterMsg, when set, is why a PreFilter rejected the pod for
+	// every node; it replaces the per-node reasons.
+	PreFilterMsg string
 }
 
 // Error renders Kubernetes' FitError message, e.g.
@@ -56,6 +59,9 @@ func (f *FitError) Error() string {
 		return NoNodesAvailableMsg
 	}
 	msg := fmt.Sprintf("0/%v nodes are available:", f.NumAllNodes)
+	if f.PreFilterMsg != "" {
+		return msg + fmt.Sprintf(" %v.", f.PreFilterMsg)
+	}
 	parts := make([]string, 0, len(f.Reasons))
 	for reason, n := range f.Reasons {
 		parts = append(parts, fmt.Sprintf("%v %v", n, reason))
@@ -87,7 +93,13 @@ func filter(pi *podInfo, ni *nodeInfo) []string {
 	if portsConflict(pi.ports, ni.ports) {
 		return []string{ReasonNodePorts}
 	}
-	return fitsResources(pi, ni)
+	if rs := fitsResources(pi, ni); len(rs) > 0 {
+		return rs
+	}
+	if r := pi.volumes.filter(ni.node); r != "" {
+		return []string{r}
+	}
+	return nil
 }
 
 func filterUnschedulable(pod *v1.Pod, node *v1.Node) string {

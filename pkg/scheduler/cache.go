@@ -24,7 +24,8 @@ type podInfo struct {
 	ports    []hostPort
 	owner    types.UID // UID of the controller ownerReference, "" if none
 	nodeName string
-	assumed  bool // placed by us, not yet seen bound through the informer
+	assumed  bool        // placed by us, not yet seen bound through the informer
+	volumes  *podVolumes // the pod's claims (VolumeBinding), nil without any
 }
 
 func newPodInfo(pod *v1.Pod) *podInfo {

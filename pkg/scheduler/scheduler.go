@@ -7,8 +7,11 @@
 // event and wait until a node or pod change could make room. Decisions run on
 // an in-memory cache of node usage that assumes each placed pod before its
 // binding is written, so bindings run asynchronously without overcommitting.
-// It does not preempt, and does not implement inter-pod (anti-)affinity,
-// topology spread constraints, volumes or DRA.
+// Pods with PersistentVolumeClaims go through volume binding
+// (volumebinding.go: bound volumes' node affinity, WaitForFirstConsumer
+// claims get the chosen node and are bound before the pod). It does not
+// preempt, and does not implement inter-pod (anti-)affinity, topology
+// spread constraints or DRA.
 package scheduler
 
 import (
@@ -74,8 +77,9 @@ type Scheduler struct {
 	synced    []toolscache.InformerSynced
 	queue     workqueue.TypedRateLimitingInterface[string]
 
-	cache *cache
-	rnd   *rand.Rand // guarded by cache.mu
+	cache   *cache
+	rnd     *rand.Rand // guarded by cache.mu
+	volumes *volumeListers
 
 	mu      sync.Mutex
 	pending map[string]*podBackoff // pods that failed at least once, by key
@@ -140,6 +144,8 @@ func NewWithOptions(client kubernetes.Interface, factory informers.SharedInforme
 		DeleteFunc: s.onNodeDelete,
 	})
 	s.synced = []toolscache.InformerSynced{podReg.HasSynced, nodeReg.HasSynced}
+	s.volumes = s.newVolumeListers(factory)
+	s.synced = append(s.synced, s.volumes.synced...)
 	return s
 }
 
@@ -233,11 +239,18 @@ func (s *Scheduler) scheduleOne(ctx context.Context, key string) error {
 	s.mu.Unlock()
 
 	pi := newPodInfo(pod)
+	vols, preFilterMsg := s.volumes.preFilterVolumes(pod)
+	pi.volumes = vols
 	s.cache.mu.Lock()
 	if _, ok := s.cache.pods[pod.UID]; ok {
 		// Already assumed: its binding is in flight.
 		s.cache.mu.Unlock()
 		return nil
+	}
+	if preFilterMsg != "" {
+		fitErr := &FitError{NumAllNodes: s.cache.numNodes, PreFilterMsg: preFilterMsg}
+		s.cache.mu.Unlock()
+		return s.handleUnschedulable(ctx, pod, fitErr, seq)
 	}
 	node, fitErr := s.cache.scheduleLocked(pi, s.rnd)
 	if fitErr == nil {
@@ -247,6 +260,10 @@ func (s *Scheduler) scheduleOne(ctx context.Context, key string) error {
 
 	if fitErr != nil {
 		return s.handleUnschedulable(ctx, pod, fitErr, seq)
+	}
+	if vols != nil && len(vols.delayed) > 0 {
+		s.bindWithVolumes(ctx, pod, vols, node)
+		return nil
 	}
 	s.bind(ctx, pod, node)
 	return nil

@@ -26,6 +26,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/herd-project/herd/pkg/agent"
+	"github.com/herd-project/herd/pkg/agent/localpath"
 	agentruntime "github.com/herd-project/herd/pkg/agent/runtime"
 	"github.com/herd-project/herd/pkg/agent/runtime/process"
 	"github.com/herd-project/herd/pkg/agent/runtime/simulated"
@@ -41,8 +42,10 @@ import (
 	"github.com/herd-project/herd/pkg/controller/replicaset"
 	"github.com/herd-project/herd/pkg/controller/serviceaccount"
 	"github.com/herd-project/herd/pkg/controller/ttlafterfinished"
+	volumectrl "github.com/herd-project/herd/pkg/controller/volume"
 	"github.com/herd-project/herd/pkg/pki"
 	"github.com/herd-project/herd/pkg/scheduler"
+	"github.com/herd-project/herd/pkg/volume"
 )
 
 // startControllers runs the scheduler and every controller in the server
@@ -90,6 +93,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	ns := namespace.New(clientFor("namespace-controller"), nsMD, nsDisc, f.Core().V1().Namespaces(), clk)
 	pgc := podgc.New(clientFor("pod-garbage-collector"), f, clk, podgc.Options{})
 	agg := clusterroleaggregation.New(clientFor("clusterrole-aggregation-controller"), f.Rbac().V1().ClusterRoles())
+	vol := volumectrl.New(clientFor, client, f, recorder, clk)
 
 	f.Start(ctx.Done())
 	go sa.Run(ctx, 2)
@@ -103,6 +107,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	go ns.Run(ctx, 4)
 	go pgc.Run(ctx, 1)
 	go agg.Run(ctx, 1)
+	go vol.Run(ctx)
 	return nil
 }
 
@@ -194,6 +199,7 @@ func startAgent(ctx context.Context, loopback *rest.Config, s agentSetup) error 
 		NodeIP:         nodeIP,
 		KubeletPort:    ln.Addr().(*net.TCPAddr).Port,
 		DataDir:        s.dataDir,
+		Annotations:    map[string]string{volume.AnnLocalPathDir: localpath.Dir(s.dataDir)},
 		ClientCertUser: pki.AgentClientUser,
 	})
 	if err != nil {
@@ -219,6 +225,8 @@ func startAgent(ctx context.Context, loopback *rest.Config, s agentSetup) error 
 		<-ctx.Done()
 		hs.Close()
 	}()
+	go localpath.New(client, localpath.Options{Dir: localpath.Dir(s.dataDir), Nodes: names,
+		RemoveDirs: s.runtime != "simulated"}).Run(ctx)
 	go func() {
 		if err := a.Run(ctx); err != nil && ctx.Err() == nil {
 			klog.ErrorS(err, "node agent stopped")

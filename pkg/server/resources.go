@@ -33,6 +33,7 @@ import (
 	"github.com/herd-project/herd/pkg/registry/rbac/clusterrolebinding"
 	"github.com/herd-project/herd/pkg/registry/rbac/role"
 	"github.com/herd-project/herd/pkg/registry/rbac/rolebinding"
+	"github.com/herd-project/herd/pkg/registry/storage/storageclass"
 )
 
 // Definitions lists every resource herd serves.
@@ -62,6 +63,7 @@ func Definitions(eventTTL time.Duration, nodes *nodeConnector) []*registry.Defin
 		ingress.Definition(),
 		ingressclass.Definition(),
 		networkpolicy.Definition(),
+		storageclass.Definition(),
 	}
 }
 

@@ -25,6 +25,7 @@ func Definition() *registry.Definition {
 		HasStatus:    true,
 		PrepareForCreate: registry.Preparer(func(v *corev1.PersistentVolume) {
 			v.Status = corev1.PersistentVolumeStatus{Phase: corev1.VolumePending}
+			core.AddProtectionFinalizerPV(v)
 		}),
 		Validate:             registry.Validator(core.ValidatePersistentVolume),
 		ValidateUpdate:       registry.UpdateValidator(core.ValidatePersistentVolumeUpdate),

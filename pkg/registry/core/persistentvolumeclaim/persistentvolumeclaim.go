@@ -25,6 +25,7 @@ func Definition() *registry.Definition {
 		HasStatus:    true,
 		PrepareForCreate: registry.Preparer(func(c *corev1.PersistentVolumeClaim) {
 			c.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
+			core.AddProtectionFinalizerPVC(c)
 		}),
 		Validate:             registry.Validator(core.ValidatePersistentVolumeClaim),
 		ValidateUpdate:       registry.UpdateValidator(core.ValidatePersistentVolumeClaimUpdate),

@@ -1,5 +1,7 @@
 // Package volumes materialises a pod's volumes in a host directory —
-// emptyDir, hostPath, configMap, secret, downwardAPI and projected — and
+// emptyDir, hostPath, configMap, secret, downwardAPI, projected and
+// persistentVolumeClaim (bound to a hostPath or local volume: the volume's
+// directory, linked from the pod's volumes dir) — and
 // resolves a container's volumeMounts to host paths. Files of API-backed
 // volumes are written like the kubelet's atomic writer (a timestamped
 // directory, a "..data" symlink swapped atomically, and one symlink per
@@ -66,7 +68,8 @@ func HostPath(volumesDir string, v *corev1.Volume) string {
 // ReadOnly says whether a volume is always mounted read-only (API-backed
 // volumes, as in the kubelet).
 func ReadOnly(v *corev1.Volume) bool {
-	return v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil || v.Projected != nil
+	return v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil || v.Projected != nil ||
+		(v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ReadOnly)
 }
 
 // Prepare creates or refreshes every volume of pod under volumesDir. A
@@ -138,6 +141,8 @@ func prepareOne(ctx context.Context, pod *corev1.Pod, volumesDir string, v *core
 	switch {
 	case v.HostPath != nil:
 		return checkHostPath(v.HostPath)
+	case v.PersistentVolumeClaim != nil:
+		return preparePVC(ctx, pod, dir, v.PersistentVolumeClaim.ClaimName, opts)
 	case v.EmptyDir != nil:
 		if err := os.MkdirAll(dir, 0o777); err != nil {
 			return err
