@@ -129,8 +129,9 @@ func (h *History) release(ctx context.Context, owner metav1.Object, r *appsv1.Co
 var ErrCollisionCountNil = errors.New("history: collisionCount must not be nil")
 
 // Create creates rev (built by New) for parent. When its name is taken by a
-// revision of parent with equal data, that revision is returned; when it is
-// taken by anything else (a hash collision), *collisionCount is incremented
+// revision with equal data that parent controls or nobody controls, that
+// revision is returned; when it is taken by anything else (a hash collision,
+// or another owner's revision), *collisionCount is incremented
 // and the revision renamed with the new hash, as Kubernetes does. The
 // caller stores *collisionCount in its status.
 func (h *History) Create(ctx context.Context, parent metav1.Object, rev *appsv1.ControllerRevision, collisionCount *int32) (*appsv1.ControllerRevision, error) {
@@ -154,7 +155,10 @@ func (h *History) Create(ctx context.Context, parent metav1.Object, rev *appsv1.
 		if err != nil {
 			return nil, err
 		}
-		if ref := metav1.GetControllerOfNoCopy(existing); ref != nil && ref.UID == parent.GetUID() && Equal(existing, clone, h.Decode) {
+		// The same data under our name is ours, or an orphan we adopt on
+		// the next List (the cache may not show it yet, e.g. right after
+		// an orphaning deletion of a previous owner).
+		if ref := metav1.GetControllerOfNoCopy(existing); (ref == nil || ref.UID == parent.GetUID()) && Equal(existing, clone, h.Decode) {
 			return existing, nil
 		}
 		*collisionCount++

@@ -300,6 +300,20 @@ func TestCreateTreatsForeignEqualDataAsCollision(t *testing.T) {
 	}
 }
 
+func TestCreateReturnsEqualOrphan(t *testing.T) {
+	ctx := context.Background()
+	p := parent()
+	cc := ptr.To[int32](0)
+	want := New(p, stsKind, nil, raw(`{"a":1}`), 1, cc)
+	orphan := want.DeepCopy()
+	orphan.OwnerReferences = nil
+	f := newFixture(t, orphan)
+	got, err := f.h.Create(ctx, p, want, cc)
+	if err != nil || *cc != 0 || got.Name != orphan.Name {
+		t.Fatalf("got %v err %v cc %d", got, err, *cc)
+	}
+}
+
 func TestRenumberAndDelete(t *testing.T) {
 	ctx := context.Background()
 	cr := rev("r", nil, nil)
