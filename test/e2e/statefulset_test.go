@@ -430,3 +430,38 @@ func TestStatefulSetValidation(t *testing.T) {
 	}
 	s.MustKubectl(t, "delete", "sts", "nginx", "-n", ns, "--wait=false")
 }
+
+// TestStatefulSetStuckRolloutRecovery: the kubernetes#67250 trap the README
+// documents. A template whose pod never becomes ready stops an OrderedReady
+// rollout at nginx-1; rollout undo alone leaves nginx-1 stuck; deleting it
+// after the undo completes the rollout on the first revision.
+func TestStatefulSetStuckRolloutRecovery(t *testing.T) {
+	s, _ := startSimulatedT(t, 2)
+	s.MustKubectl(t, "apply", "-f", testdata("nginx-sts.yaml"))
+	s.MustKubectl(t, "rollout", "status", "sts/nginx", "--timeout=60s")
+	rev1 := s.MustKubectl(t, "get", "sts", "nginx", "-o", "jsonpath={.status.currentRevision}")
+	// The broken template: a readiness probe that always fails.
+	s.MustKubectl(t, "patch", "sts", "nginx", "-p", `{"spec":{"template":{"metadata":{"annotations":{"simulate.herd.dev/probe-fail":"true"}},`+
+		`"spec":{"containers":[{"name":"nginx","readinessProbe":{"exec":{"command":["true"]},"periodSeconds":1}}]}}}}`)
+	rev2 := ""
+	eventually(t, 30*time.Second, func() error {
+		rev2 = s.MustKubectl(t, "get", "sts", "nginx", "-o", "jsonpath={.status.updateRevision}")
+		if h := podField(t, s, "default", "nginx-1", `{.metadata.labels.controller-revision-hash}`); h != rev2 || rev2 == rev1 {
+			return fmt.Errorf("nginx-1 at %q, update revision %q", h, rev2)
+		}
+		return nil
+	})
+	s.MustKubectl(t, "rollout", "undo", "sts/nginx")
+	time.Sleep(3 * time.Second)
+	if h := podField(t, s, "default", "nginx-1", `{.metadata.labels.controller-revision-hash}`); h != rev2 {
+		t.Fatalf("nginx-1 left the broken revision without being deleted (%q): the trap is gone, update the README", h)
+	}
+	if h := podField(t, s, "default", "nginx-0", `{.metadata.labels.controller-revision-hash}`); h != rev1 {
+		t.Errorf("nginx-0 at %q, want %q", h, rev1)
+	}
+	s.MustKubectl(t, "delete", "pod", "nginx-1")
+	s.MustKubectl(t, "rollout", "status", "sts/nginx", "--timeout=60s")
+	if h := podField(t, s, "default", "nginx-1", `{.metadata.labels.controller-revision-hash}`); h != rev1 {
+		t.Errorf("nginx-1 at %q after recovery, want %q", h, rev1)
+	}
+}
