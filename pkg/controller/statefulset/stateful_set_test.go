@@ -2,16 +2,19 @@ package statefulset
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
 	"github.com/herd-project/herd/pkg/controller/history"
@@ -441,4 +444,19 @@ func TestDeletingSetOnlyUpdatesStatus(t *testing.T) {
 	f := newFixture(t, set)
 	f.sync(set)
 	must(t, f.podNames("ns") == "", "pods created for a deleting set: %s", f.podNames("ns"))
+}
+
+func TestFailedCreateEvent(t *testing.T) {
+	set := newSet(1)
+	f := newFixture(t, set)
+	f.client.PrependReactor("create", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), "web-0", errors.New("quota exceeded"))
+	})
+	f.refresh()
+	if err := f.c.sync(f.ctx(), "ns/web"); err == nil {
+		t.Fatal("sync succeeded though the pod could not be created")
+	}
+	ev := f.events()
+	must(t, len(ev) == 1 && strings.HasPrefix(ev[0], "Warning FailedCreate create Pod web-0 in StatefulSet web failed error: ") &&
+		strings.Contains(ev[0], "quota exceeded"), "events %q", ev)
 }
