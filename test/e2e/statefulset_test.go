@@ -465,3 +465,78 @@ func TestStatefulSetStuckRolloutRecovery(t *testing.T) {
 		t.Errorf("nginx-1 at %q after recovery, want %q", h, rev1)
 	}
 }
+
+// TestStatefulSetClaimRetentionSimulated: claims from volumeClaimTemplates
+// are created per ordinal with the template's labels; whenScaled Delete
+// removes the claim of a scaled-away ordinal (the pod owned it) and
+// whenDeleted Delete removes the rest with the StatefulSet; Retain keeps.
+// Provisioning is not this test's business: the claims may stay Pending.
+func TestStatefulSetClaimRetentionSimulated(t *testing.T) {
+	s, _ := startSimulatedT(t, 2)
+	claims := `  podManagementPolicy: Parallel
+  persistentVolumeClaimRetentionPolicy:
+    whenDeleted: %s
+    whenScaled: %s
+  volumeClaimTemplates:
+  - metadata:
+      name: data
+      labels:
+        tier: data
+    spec:
+      accessModes: ["ReadWriteOnce"]
+      resources:
+        requests:
+          storage: 1Gi`
+	container := `      - name: nginx
+        image: nginx:latest
+        volumeMounts:
+        - name: data
+          mountPath: /data`
+	claimNames := func(ns string) string {
+		return s.MustKubectl(t, "get", "pvc", "-n", ns, "-o", "jsonpath={.items[*].metadata.name}")
+	}
+	for _, tc := range []struct {
+		ns, whenDeleted, whenScaled string
+		afterScale, afterDelete     string
+	}{
+		{"delete", "Delete", "Delete", "data-nginx-0", ""},
+		{"retain", "Retain", "Retain", "data-nginx-0 data-nginx-1", "data-nginx-0 data-nginx-1"},
+	} {
+		t.Run(tc.ns, func(t *testing.T) {
+			s.MustKubectl(t, "create", "namespace", tc.ns)
+			applyJob(t, s, tc.ns, stsManifest(fmt.Sprintf(claims, tc.whenDeleted, tc.whenScaled), "", container))
+			eventually(t, 30*time.Second, func() error {
+				if got := claimNames(tc.ns); got != "data-nginx-0 data-nginx-1" {
+					return fmt.Errorf("claims %q", got)
+				}
+				return nil
+			})
+			if l := s.MustKubectl(t, "get", "pvc", "data-nginx-1", "-n", tc.ns, "-o", "jsonpath={.metadata.labels.tier},{.metadata.labels.k8s-app}"); l != "data,nginx" {
+				t.Errorf("claim labels %q", l)
+			}
+			eventually(t, 30*time.Second, func() error {
+				if v := podField(t, s, tc.ns, "nginx-1", `{.spec.volumes[?(@.name=="data")].persistentVolumeClaim.claimName}`); v != "data-nginx-1" {
+					return fmt.Errorf("nginx-1 data volume claim %q", v)
+				}
+				return nil
+			})
+			s.MustKubectl(t, "scale", "sts", "nginx", "-n", tc.ns, "--replicas=1")
+			eventually(t, 30*time.Second, func() error {
+				if got := claimNames(tc.ns); got != tc.afterScale {
+					return fmt.Errorf("claims after scale to 1: %q, want %q", got, tc.afterScale)
+				}
+				if out := s.MustKubectl(t, "get", "pods", "-n", tc.ns, "-o", "jsonpath={.items[*].metadata.name}"); out != "nginx-0" {
+					return fmt.Errorf("pods %q", out)
+				}
+				return nil
+			})
+			s.MustKubectl(t, "delete", "sts", "nginx", "-n", tc.ns)
+			eventually(t, 30*time.Second, func() error {
+				if got := claimNames(tc.ns); got != tc.afterDelete {
+					return fmt.Errorf("claims after deleting the StatefulSet: %q, want %q", got, tc.afterDelete)
+				}
+				return nil
+			})
+		})
+	}
+}
