@@ -215,10 +215,11 @@ func TestStatefulSetSeedsSimulated(t *testing.T) {
 
 	// A deleted pod comes back under the same name.
 	uid := podField(t, s, ns, "nginx-0", "{.metadata.uid}")
-	s.MustKubectl(t, "delete", "pod", "nginx-0")
-	eventually(t, 30*time.Second, func() error {
+	s.MustKubectl(t, "delete", "pod", "nginx-0", "--wait=false")
+	eventually(t, 60*time.Second, func() error {
 		if u := podField(t, s, ns, "nginx-0", "{.metadata.uid}"); u == "" || u == uid {
-			return fmt.Errorf("nginx-0 not recreated (uid %q)", u)
+			out, _ := s.Kubectl(t, "get", "pod", "nginx-0", "-o", "yaml")
+			return fmt.Errorf("nginx-0 not recreated (uid %q):\n%s", u, out)
 		}
 		if r := podField(t, s, ns, "nginx-0", `{.status.conditions[?(@.type=="Ready")].status}`); r != "True" {
 			return fmt.Errorf("nginx-0 not ready")
@@ -459,7 +460,7 @@ func TestStatefulSetStuckRolloutRecovery(t *testing.T) {
 	if h := podField(t, s, "default", "nginx-0", `{.metadata.labels.controller-revision-hash}`); h != rev1 {
 		t.Errorf("nginx-0 at %q, want %q", h, rev1)
 	}
-	s.MustKubectl(t, "delete", "pod", "nginx-1")
+	s.MustKubectl(t, "delete", "pod", "nginx-1", "--wait=false")
 	s.MustKubectl(t, "rollout", "status", "sts/nginx", "--timeout=60s")
 	if h := podField(t, s, "default", "nginx-1", `{.metadata.labels.controller-revision-hash}`); h != rev1 {
 		t.Errorf("nginx-1 at %q after recovery, want %q", h, rev1)
