@@ -41,6 +41,7 @@ import (
 	"github.com/herd-project/herd/pkg/controller/podgc"
 	"github.com/herd-project/herd/pkg/controller/replicaset"
 	"github.com/herd-project/herd/pkg/controller/serviceaccount"
+	"github.com/herd-project/herd/pkg/controller/statefulset"
 	"github.com/herd-project/herd/pkg/controller/ttlafterfinished"
 	volumectrl "github.com/herd-project/herd/pkg/controller/volume"
 	"github.com/herd-project/herd/pkg/pki"
@@ -94,6 +95,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	pgc := podgc.New(clientFor("pod-garbage-collector"), f, clk, podgc.Options{})
 	agg := clusterroleaggregation.New(clientFor("clusterrole-aggregation-controller"), f.Rbac().V1().ClusterRoles())
 	vol := volumectrl.New(clientFor, client, f, recorder, clk)
+	sts := statefulset.New(clientFor("statefulset-controller"), f, recorder("statefulset-controller"), clk)
 
 	f.Start(ctx.Done())
 	go sa.Run(ctx, 2)
@@ -108,6 +110,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	go pgc.Run(ctx, 1)
 	go agg.Run(ctx, 1)
 	go vol.Run(ctx)
+	go sts.Run(ctx, 8)
 	return nil
 }
 
