@@ -30,6 +30,7 @@ import (
 	"github.com/herd-project/herd/pkg/agent/runtime/simulated"
 	"github.com/herd-project/herd/pkg/apiserver"
 	"github.com/herd-project/herd/pkg/controller/cronjob"
+	"github.com/herd-project/herd/pkg/controller/daemon"
 	"github.com/herd-project/herd/pkg/controller/deployment"
 	"github.com/herd-project/herd/pkg/controller/garbagecollector"
 	"github.com/herd-project/herd/pkg/controller/job"
@@ -71,6 +72,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server) error {
 	cron := cronjob.New(client, f, recorder("cronjob-controller"), clk)
 	rs := replicaset.New(client, f, recorder("replicaset-controller"), clk)
 	deploy := deployment.New(client, f, recorder("deployment-controller"), clk)
+	dsc := daemon.New(client, f, recorder("daemonset-controller"), clk)
 	gc := garbagecollector.New(client, md, disc, recorder("garbage-collector-controller"), garbagecollector.Options{})
 	ns := namespace.New(client, md, disc, f.Core().V1().Namespaces(), clk)
 	pgc := podgc.New(client, f, clk, podgc.Options{})
@@ -83,6 +85,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server) error {
 	go cron.Run(ctx, 16)
 	go rs.Run(ctx, 8)
 	go deploy.Run(ctx, 8)
+	go dsc.Run(ctx, 4)
 	go gc.Run(ctx, 8)
 	go ns.Run(ctx, 4)
 	go pgc.Run(ctx, 1)
