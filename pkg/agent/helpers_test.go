@@ -34,6 +34,9 @@ type env struct {
 
 	evMu   sync.Mutex
 	events []string
+
+	// annotated makes the next start serve annotated nodes too.
+	annotated bool
 }
 
 func newEnv(t *testing.T, nodes ...string) *env {
@@ -67,7 +70,7 @@ func (e *env) start(nodes []string) {
 	}()
 	a, err := New(Config{
 		Client: e.client, NodeNames: nodes, Runtime: e.rt, Clock: e.clk, NodeIP: "10.0.0.5",
-		KubeletPort: 10250, Recorder: rec, AuthToken: "secret",
+		KubeletPort: 10250, Recorder: rec, AuthToken: "secret", ServeAnnotatedNodes: e.annotated,
 	})
 	if err != nil {
 		e.t.Fatal(err)

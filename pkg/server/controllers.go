@@ -177,6 +177,9 @@ func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) 
 		DataDir:        s.dataDir,
 		AuthToken:      s.token,
 		ClientCertUser: pki.AgentClientUser,
+		// Simulated agents also serve the nodes users create with the
+		// simulate.herd.dev/node annotation.
+		ServeAnnotatedNodes: s.runtime == "simulated",
 	})
 	if err != nil {
 		ln.Close()
