@@ -472,8 +472,9 @@ func (c *Controller) updateNode(oldObj, newObj interface{}) {
 		return
 	}
 	for _, ds := range list {
-		oldRun, oldCont := util.NodeShouldRunDaemonPod(oldNode, ds)
-		curRun, curCont := util.NodeShouldRunDaemonPod(curNode, ds)
+		pred := util.NewNodePredicate(ds)
+		oldRun, oldCont := pred.ShouldRun(oldNode)
+		curRun, curCont := pred.ShouldRun(curNode)
 		if oldRun != curRun || oldCont != curCont {
 			c.enqueue(ds)
 		}
@@ -618,12 +619,13 @@ func (c *Controller) syncDaemonSet(ctx context.Context, key string) error {
 	if err != nil {
 		return fmt.Errorf("couldn't get node to daemon pod mapping for DaemonSet %v: %w", key, err)
 	}
+	pred := util.NewNodePredicate(ds)
 	if !c.expectations.Satisfied(key) {
 		// Only the status: this generation was not processed.
-		return c.updateDaemonSetStatus(ctx, ds, nodes, np.active, hash, false)
+		return c.updateDaemonSetStatus(ctx, ds, nodes, pred, np.active, hash, false)
 	}
-	syncErr := c.manageAndUpdate(ctx, ds, nodes, np, hash, key, old)
-	statusErr := c.updateDaemonSetStatus(ctx, ds, nodes, np.active, hash, true)
+	syncErr := c.manageAndUpdate(ctx, ds, nodes, pred, np, hash, key, old)
+	statusErr := c.updateDaemonSetStatus(ctx, ds, nodes, pred, np.active, hash, true)
 	switch {
 	case syncErr != nil && statusErr != nil:
 		logger.Error(statusErr, "Failed to update status", "daemonSet", klog.KObj(ds))
@@ -636,12 +638,12 @@ func (c *Controller) syncDaemonSet(ctx context.Context, key string) error {
 
 // manageAndUpdate places and removes pods, then (once that is settled) runs
 // the rolling update and trims the revision history.
-func (c *Controller) manageAndUpdate(ctx context.Context, ds *appsv1.DaemonSet, nodes []*corev1.Node, np nodePods, hash, key string, old []*appsv1.ControllerRevision) error {
-	if err := c.manage(ctx, ds, nodes, np.active, hash); err != nil {
+func (c *Controller) manageAndUpdate(ctx context.Context, ds *appsv1.DaemonSet, nodes []*corev1.Node, pred *util.NodePredicate, np nodePods, hash, key string, old []*appsv1.ControllerRevision) error {
+	if err := c.manage(ctx, ds, nodes, pred, np.active, hash); err != nil {
 		return err
 	}
 	if c.expectations.Satisfied(key) && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
-		if err := c.rollingUpdate(ctx, ds, nodes, np.active, hash); err != nil {
+		if err := c.rollingUpdate(ctx, ds, nodes, pred, np.active, hash); err != nil {
 			return err
 		}
 	}
@@ -652,11 +654,11 @@ func (c *Controller) manageAndUpdate(ctx context.Context, ds *appsv1.DaemonSet, 
 }
 
 // manage creates the pods nodes lack and deletes the pods that must go.
-func (c *Controller) manage(ctx context.Context, ds *appsv1.DaemonSet, nodes []*corev1.Node, nodeToPods map[string][]*corev1.Pod, hash string) error {
+func (c *Controller) manage(ctx context.Context, ds *appsv1.DaemonSet, nodes []*corev1.Node, pred *util.NodePredicate, nodeToPods map[string][]*corev1.Pod, hash string) error {
 	var create []string
 	var del []*corev1.Pod
 	for _, node := range nodes {
-		needs, toDelete := c.podsShouldBeOnNode(ctx, node, nodeToPods, ds, hash)
+		needs, toDelete := c.podsShouldBeOnNode(ctx, node, pred, nodeToPods, ds, hash)
 		if needs {
 			create = append(create, node.Name)
 		}
@@ -670,9 +672,9 @@ func (c *Controller) manage(ctx context.Context, ds *appsv1.DaemonSet, nodes []*
 
 // podsShouldBeOnNode decides for one node whether a pod must be created and
 // which of its pods must be deleted.
-func (c *Controller) podsShouldBeOnNode(ctx context.Context, node *corev1.Node, nodeToPods map[string][]*corev1.Pod, ds *appsv1.DaemonSet, hash string) (needsPod bool, toDelete []*corev1.Pod) {
+func (c *Controller) podsShouldBeOnNode(ctx context.Context, node *corev1.Node, pred *util.NodePredicate, nodeToPods map[string][]*corev1.Pod, ds *appsv1.DaemonSet, hash string) (needsPod bool, toDelete []*corev1.Pod) {
 	logger := klog.FromContext(ctx)
-	shouldRun, shouldContinueRunning := util.NodeShouldRunDaemonPod(node, ds)
+	shouldRun, shouldContinueRunning := pred.ShouldRun(node)
 	pods, exists := nodeToPods[node.Name]
 	switch {
 	case shouldRun && !exists:

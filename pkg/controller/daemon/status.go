@@ -17,7 +17,7 @@ import (
 
 // calculateStatus counts, over the nodes, where the DaemonSet should run and
 // what its oldest pod on each node is like.
-func calculateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, nodeToPods map[string][]*corev1.Pod, hash string, now time.Time) appsv1.DaemonSetStatus {
+func calculateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, pred *util.NodePredicate, nodeToPods map[string][]*corev1.Pod, hash string, now time.Time) appsv1.DaemonSetStatus {
 	st := *ds.Status.DeepCopy()
 	var desired, current, misscheduled, ready, updated, available int32
 	generation, err := util.GetTemplateGeneration(ds)
@@ -25,7 +25,7 @@ func calculateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, nodeToPods map[
 		generation = nil
 	}
 	for _, node := range nodes {
-		shouldRun, _ := util.NodeShouldRunDaemonPod(node, ds)
+		shouldRun, _ := pred.ShouldRun(node)
 		pods := nodeToPods[node.Name]
 		scheduled := len(pods) > 0
 		if !shouldRun {
@@ -64,8 +64,8 @@ func calculateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, nodeToPods map[
 
 // updateDaemonSetStatus computes the status and writes it when it changed
 // (or observedGeneration lags), retrying once with a fresh copy.
-func (c *Controller) updateDaemonSetStatus(ctx context.Context, ds *appsv1.DaemonSet, nodes []*corev1.Node, nodeToPods map[string][]*corev1.Pod, hash string, updateObservedGen bool) error {
-	st := calculateStatus(ds, nodes, nodeToPods, hash, c.clock.Now())
+func (c *Controller) updateDaemonSetStatus(ctx context.Context, ds *appsv1.DaemonSet, nodes []*corev1.Node, pred *util.NodePredicate, nodeToPods map[string][]*corev1.Pod, hash string, updateObservedGen bool) error {
+	st := calculateStatus(ds, nodes, pred, nodeToPods, hash, c.clock.Now())
 	if err := c.storeStatus(ctx, ds, st, updateObservedGen); err != nil {
 		return fmt.Errorf("error storing status for DaemonSet %s/%s: %w", ds.Namespace, ds.Name, err)
 	}

@@ -26,9 +26,9 @@ import (
 // pod (the manage step then creates new ones); with surge it creates new
 // pods next to old ones on at most maxSurge nodes and deletes an old pod
 // once the new one is available.
-func (c *Controller) rollingUpdate(ctx context.Context, ds *appsv1.DaemonSet, nodes []*corev1.Node, nodeToPods map[string][]*corev1.Pod, hash string) error {
+func (c *Controller) rollingUpdate(ctx context.Context, ds *appsv1.DaemonSet, nodes []*corev1.Node, pred *util.NodePredicate, nodeToPods map[string][]*corev1.Pod, hash string) error {
 	logger := klog.FromContext(ctx)
-	maxSurge, maxUnavailable, desired, err := c.updatedDesiredNodeCounts(ctx, ds, nodes, nodeToPods)
+	maxSurge, maxUnavailable, desired, err := c.updatedDesiredNodeCounts(ctx, ds, nodes, pred, nodeToPods)
 	if err != nil {
 		return fmt.Errorf("couldn't get unavailable numbers: %w", err)
 	}
@@ -103,7 +103,7 @@ func (c *Controller) rollingUpdate(ctx context.Context, ds *appsv1.DaemonSet, no
 			if err != nil {
 				return fmt.Errorf("couldn't get node for nodeName %q: %w", nodeName, err)
 			}
-			shouldRun, _ := util.NodeShouldRunDaemonPod(node, ds)
+			shouldRun, _ := pred.ShouldRun(node)
 			switch {
 			case !available(oldPod):
 				if !shouldRun {
@@ -142,10 +142,10 @@ func (c *Controller) rollingUpdate(ctx context.Context, ds *appsv1.DaemonSet, no
 // updatedDesiredNodeCounts returns maxSurge, maxUnavailable and the desired
 // number of nodes, and adds an empty entry to nodeToPods for every desired
 // node without pods.
-func (c *Controller) updatedDesiredNodeCounts(ctx context.Context, ds *appsv1.DaemonSet, nodes []*corev1.Node, nodeToPods map[string][]*corev1.Pod) (int, int, int, error) {
+func (c *Controller) updatedDesiredNodeCounts(ctx context.Context, ds *appsv1.DaemonSet, nodes []*corev1.Node, pred *util.NodePredicate, nodeToPods map[string][]*corev1.Pod) (int, int, int, error) {
 	var desired int
 	for _, node := range nodes {
-		if shouldRun, _ := util.NodeShouldRunDaemonPod(node, ds); !shouldRun {
+		if shouldRun, _ := pred.ShouldRun(node); !shouldRun {
 			continue
 		}
 		desired++

@@ -204,21 +204,39 @@ func NewPod(ds *appsv1.DaemonSet, nodeName string) *corev1.Pod {
 // new pods but lets a running one stay, an untolerated NoExecute taint
 // removes it.
 func NodeShouldRunDaemonPod(node *corev1.Node, ds *appsv1.DaemonSet) (shouldRun, shouldContinueRunning bool) {
-	if ds.Spec.Template.Spec.NodeName != "" && ds.Spec.Template.Spec.NodeName != node.Name {
+	return NewNodePredicate(ds).ShouldRun(node)
+}
+
+// NodePredicate is NodeShouldRunDaemonPod for one DaemonSet, prepared once
+// (daemon pod tolerations, parsed node affinity) for many nodes.
+type NodePredicate struct {
+	nodeName    string
+	affinity    nodeaffinity.RequiredNodeAffinity
+	tolerations []corev1.Toleration
+}
+
+// NewNodePredicate prepares the node checks of ds.
+func NewNodePredicate(ds *appsv1.DaemonSet) *NodePredicate {
+	pod := NewPod(ds, "")
+	return &NodePredicate{nodeName: ds.Spec.Template.Spec.NodeName, affinity: nodeaffinity.GetRequiredNodeAffinity(pod), tolerations: pod.Spec.Tolerations}
+}
+
+// ShouldRun is NodeShouldRunDaemonPod's answer for node.
+func (p *NodePredicate) ShouldRun(node *corev1.Node) (shouldRun, shouldContinueRunning bool) {
+	if p.nodeName != "" && p.nodeName != node.Name {
 		return false, false
 	}
-	pod := NewPod(ds, node.Name)
 	// Parse errors count as no match, as Kubernetes ignores them here.
-	if fits, _ := nodeaffinity.GetRequiredNodeAffinity(pod).Match(node); !fits {
+	if fits, _ := p.affinity.Match(node); !fits {
 		return false, false
 	}
 	logger := klog.Background()
-	if _, untolerated := v1helper.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, pod.Spec.Tolerations, func(t *corev1.Taint) bool {
+	if _, untolerated := v1helper.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, p.tolerations, func(t *corev1.Taint) bool {
 		return t.Effect == corev1.TaintEffectNoExecute || t.Effect == corev1.TaintEffectNoSchedule
 	}, false); !untolerated {
 		return true, true
 	}
-	_, noExecute := v1helper.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, pod.Spec.Tolerations, func(t *corev1.Taint) bool {
+	_, noExecute := v1helper.FindMatchingUntoleratedTaint(logger, node.Spec.Taints, p.tolerations, func(t *corev1.Taint) bool {
 		return t.Effect == corev1.TaintEffectNoExecute
 	}, false)
 	return false, !noExecute
