@@ -423,6 +423,40 @@ metadata:
 		}
 	})
 
+	t.Run("deletion", func(t *testing.T) {
+		ns := s.Namespace(t)
+		if out, err := s.KubectlIn(t, simpleDS("gone", "", ""), "apply", "-n", ns, "-f", "-"); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		before := waitOnePodPerNode(t, s, ns, "app=gone", nodes...)
+		// Orphaned pods are adopted by a new DaemonSet with the same selector.
+		s.MustKubectl(t, "delete", "ds", "gone", "-n", ns, "--cascade=orphan")
+		if out, err := s.KubectlIn(t, simpleDS("gone", "", ""), "apply", "-n", ns, "-f", "-"); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		uid := s.MustKubectl(t, "get", "ds", "gone", "-n", ns, "-o", "jsonpath={.metadata.uid}")
+		eventually(t, 60*time.Second, func() error {
+			out := s.MustKubectl(t, "get", "pods", "-n", ns, "-l", "app=gone", "-o", `jsonpath={range .items[*]}{.metadata.ownerReferences[0].uid} {end}`)
+			for _, u := range strings.Fields(out) {
+				if u != uid {
+					return fmt.Errorf("owners %s, want %s", out, uid)
+				}
+			}
+			return nil
+		})
+		if after := waitOnePodPerNode(t, s, ns, "app=gone", nodes...); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("adoption replaced pods: %v → %v", before, after)
+		}
+		// Background deletion removes the pods and the revisions.
+		s.MustKubectl(t, "delete", "ds", "gone", "-n", ns)
+		eventually(t, 60*time.Second, func() error {
+			if out := s.MustKubectl(t, "get", "pods,controllerrevisions", "-n", ns, "-o", "name"); out != "" {
+				return fmt.Errorf("left: %s", out)
+			}
+			return nil
+		})
+	})
+
 	t.Run("validation", func(t *testing.T) {
 		ns := s.Namespace(t)
 		for _, tc := range []struct {
@@ -453,4 +487,36 @@ metadata:
 			t.Errorf("selector change: err %v\n%s", err, out)
 		}
 	})
+}
+
+// TestDaemonSetProcessRuntime runs a DaemonSet on the shared server's one
+// process-runtime node: its pod really runs there, and a template change
+// rolls it.
+func TestDaemonSetProcessRuntime(t *testing.T) {
+	s := shared
+	ns := s.Namespace(t)
+	manifest := strings.Replace(simpleDS("proc", "", ""), `command: ["sleep", "inf"]`, `command: ["sh", "-c", "echo started; exec sleep 3600"]`, 1)
+	if out, err := s.KubectlIn(t, manifest, "apply", "-n", ns, "-f", "-"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out := s.MustKubectl(t, "rollout", "status", "ds/proc", "-n", ns, "--timeout=90s")
+	if !strings.Contains(out, "successfully rolled out") {
+		t.Fatalf("rollout status: %s", out)
+	}
+	out = s.MustKubectl(t, "get", "ds", "proc", "-n", ns)
+	if !regexp.MustCompile(`proc +1 +1 +1 +1 +1 +<none> +`).MatchString(out) {
+		t.Errorf("kubectl get ds:\n%s", out)
+	}
+	eventually(t, 30*time.Second, func() error {
+		if logs, _ := s.Kubectl(t, "logs", "-n", ns, "ds/proc"); !strings.Contains(logs, "started") {
+			return fmt.Errorf("logs: %q", logs)
+		}
+		return nil
+	})
+	s.MustKubectl(t, "set", "env", "ds/proc", "-n", ns, "V=2")
+	s.MustKubectl(t, "rollout", "status", "ds/proc", "-n", ns, "--timeout=90s")
+	if env := s.MustKubectl(t, "get", "pods", "-n", ns, "-l", "app=proc", "-o", "jsonpath={.items[*].spec.containers[0].env[0].value}"); env != "2" {
+		t.Errorf("pods after the rollout carry env %q, want one pod with V=2", env)
+	}
+	s.MustKubectl(t, "delete", "ds", "proc", "-n", ns)
 }

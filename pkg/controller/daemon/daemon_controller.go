@@ -310,10 +310,8 @@ func (c *Controller) addHistory(obj interface{}) {
 		c.deleteHistory(rev)
 		return
 	}
-	if ref := metav1.GetControllerOf(rev); ref != nil {
-		if ds := c.resolveControllerRef(rev.Namespace, ref); ds != nil {
-			c.enqueue(ds)
-		}
+	if metav1.GetControllerOf(rev) != nil {
+		// Its owner made it (or will see it on its next sync).
 		return
 	}
 	for _, ds := range c.daemonSetsSelecting(rev.Namespace, rev.Labels) {
