@@ -30,7 +30,7 @@ import (
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	client   *fake.Clientset
 	factory  informers.SharedInformerFactory
 	c        *Controller
@@ -43,7 +43,7 @@ type fixture struct {
 // newFixture builds a controller over a fake clientset that names pods from
 // generateName; objs are stored in the client and in the informer indexers
 // (no informer runs: tests add what the controller should observe).
-func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
+func newFixture(t testing.TB, objs ...runtime.Object) *fixture {
 	f := &fixture{t: t, client: fake.NewClientset(objs...), clock: clocktesting.NewFakeClock(t0), recorder: record.NewFakeRecorder(10000), gone: map[string]bool{}}
 	var n atomic.Int64
 	f.client.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
