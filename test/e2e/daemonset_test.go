@@ -487,6 +487,19 @@ metadata:
 			t.Errorf("selector change: err %v\n%s", err, out)
 		}
 	})
+
+	// A deleted node's pod is removed by the pod garbage collector (after
+	// its 40 s quarantine), and the DaemonSet no longer counts the node.
+	t.Run("node deleted", func(t *testing.T) {
+		s.MustKubectl(t, "delete", "node", "sim-extra")
+		waitDSStatus(t, s, "default", "my-first-daemonset", "5 5 5 5 5 0 1")
+		eventually(t, 150*time.Second, func() error {
+			if pods := dsPods(t, s, "default", "app=my-first-daemonset"); len(pods["sim-extra"]) != 0 || len(pods) != 5 {
+				return fmt.Errorf("pods by node: %v", pods)
+			}
+			return nil
+		})
+	})
 }
 
 // TestDaemonSetProcessRuntime runs a DaemonSet on the shared server's one
