@@ -479,3 +479,27 @@ func TestExpectationsHoldManageButNotStatus(t *testing.T) {
 		t.Fatalf("created %v again before observing the first creations", f.createdOn())
 	}
 }
+
+func TestMinReadySeconds(t *testing.T) {
+	ds := newDS("agent")
+	ds.Spec.MinReadySeconds = 10
+	ds.Status.ObservedGeneration = 1
+	f := newFixture(t, ds, newNode("n1"), newDSPod("p", ds, "n1", hashOf(ds), ready(t0.Add(-5*time.Second))))
+	f.mustSync(ds)
+	if st := f.status(ds); st.NumberReady != 1 || st.NumberAvailable != 0 || st.NumberUnavailable != 1 {
+		t.Fatalf("status = %+v, want ready 1 available 0", st)
+	}
+	// The controller looks again once minReadySeconds have passed.
+	time.Sleep(50 * time.Millisecond) // the delaying queue registers its timer
+	f.clock.Step(10 * time.Second)
+	for deadline := time.Now().Add(5 * time.Second); f.c.queue.Len() != 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no resync queued after minReadySeconds (queue length %d)", f.c.queue.Len())
+		}
+	}
+	f.observeWrites()
+	f.mustSync(ds)
+	if st := f.status(ds); st.NumberAvailable != 1 || st.NumberUnavailable != 0 {
+		t.Fatalf("status = %+v, want available 1", st)
+	}
+}
