@@ -503,3 +503,59 @@ func TestMinReadySeconds(t *testing.T) {
 		t.Fatalf("status = %+v, want available 1", st)
 	}
 }
+
+func TestAdoptsOrphansAndReleasesMismatches(t *testing.T) {
+	ds := newDS("agent")
+	hash := hashOf(ds)
+	orphan := newDSPod("orphan", ds, "n1", hash)
+	orphan.OwnerReferences = nil
+	stray := newDSPod("stray", ds, "n2", hash)
+	stray.Labels = map[string]string{"app": "other"}
+	f := newFixture(t, ds, newNode("n1"), newNode("n2"), orphan, stray)
+	f.mustSync(ds)
+	var patched []string
+	for _, a := range f.client.Actions() {
+		if a.GetVerb() == "patch" && a.GetResource().Resource == "pods" {
+			patched = append(patched, a.(interface{ GetName() string }).GetName())
+		}
+	}
+	sort.Strings(patched)
+	if !reflect.DeepEqual(patched, []string{"orphan", "stray"}) {
+		t.Errorf("patched %v, want the orphan adopted and the stray released", patched)
+	}
+	// The adopted orphan serves n1; n2 gets a new pod.
+	if got := f.createdOn(); !reflect.DeepEqual(got, []string{"n2"}) {
+		t.Errorf("created on %v, want [n2]", got)
+	}
+}
+
+func TestSurgeRemovesPodOfNodeThatNoLongerQualifiesOnceOthersAreAvailable(t *testing.T) {
+	f, ds, hash := rolloutFixture(t, 2, func(ds *appsv1.DaemonSet) {
+		ds.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateDaemonSet{MaxUnavailable: ptr.To(intstr.FromInt32(0)), MaxSurge: ptr.To(intstr.FromInt32(1))}
+	})
+	// n1 runs an available new pod; n0 runs an old one and gets a
+	// NoSchedule taint: its pod may stay (manage keeps it), but with surge
+	// the rolling update removes it once the other nodes are available.
+	obj, _, _ := f.factory.Core().V1().Pods().Informer().GetIndexer().GetByKey("default/old-n1")
+	_ = f.factory.Core().V1().Pods().Informer().GetIndexer().Delete(obj)
+	f.observe(newDSPod("new-n1", ds, "n1", hash, ready(t0.Add(-time.Hour))))
+	f.observe(newNode("n0", taint("k", corev1.TaintEffectNoSchedule)))
+	f.mustSync(ds)
+	if got := f.deleted(); !reflect.DeepEqual(got, []string{"old-n0"}) {
+		t.Errorf("deleted %v, want [old-n0]", got)
+	}
+
+	// While the other node has no available pod, it stays.
+	f2, ds2, _ := rolloutFixture(t, 2, func(ds *appsv1.DaemonSet) {
+		ds.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateDaemonSet{MaxUnavailable: ptr.To(intstr.FromInt32(0)), MaxSurge: ptr.To(intstr.FromInt32(1))}
+	})
+	notReady := newDSPod("old-n1", ds2, "n1", "stale-hash")
+	f2.observe(notReady)
+	f2.observe(newNode("n0", taint("k", corev1.TaintEffectNoSchedule)))
+	f2.mustSync(ds2)
+	for _, name := range f2.deleted() {
+		if name == "old-n0" {
+			t.Errorf("the pod of the tainted node was deleted while no other pod is available")
+		}
+	}
+}
