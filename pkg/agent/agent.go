@@ -88,6 +88,10 @@ type Config struct {
 	Recorder record.EventRecorder
 	// Workers is the number of pod sync workers (default 16).
 	Workers int
+	// ServeAnnotatedNodes makes the agent also serve the Nodes that users
+	// create with the annotation SimulatedNodeAnnotation: "true" (simulated
+	// runtime only, as kwok does).
+	ServeAnnotatedNodes bool
 }
 
 // Agent is a running node agent.
@@ -98,13 +102,19 @@ type Agent struct {
 	prober  runtime.Prober
 	clk     clock.WithTicker
 	nodeIP  string
-	nodes   map[string]bool
 	bcast   record.EventBroadcaster
 	ownBc   bool
-	rec     map[string]record.EventRecorder
-	factory informers.SharedInformerFactory
-	podInf  cache.SharedIndexInformer
-	queue   workqueue.TypedRateLimitingInterface[string]
+	nodeInf cache.SharedIndexInformer
+
+	// servedMu guards nodes (every node served, configured or adopted),
+	// rec and adopted.
+	servedMu sync.RWMutex
+	nodes    map[string]bool
+	rec      map[string]record.EventRecorder
+	adopted  []string
+	factory  informers.SharedInformerFactory
+	podInf   cache.SharedIndexInformer
+	queue    workqueue.TypedRateLimitingInterface[string]
 
 	mu      sync.Mutex
 	pods    map[types.UID]*podState
@@ -175,7 +185,7 @@ func New(cfg Config) (*Agent, error) {
 	a.machine = readMachineInfo(cfg.Runtime.Name() == "simulated", cfg.DataDir)
 
 	selector := fields.OneTermNotEqualSelector("spec.nodeName", "").String()
-	if len(cfg.NodeNames) == 1 {
+	if len(cfg.NodeNames) == 1 && !cfg.ServeAnnotatedNodes {
 		selector = fields.OneTermEqualSelector("spec.nodeName", cfg.NodeNames[0]).String()
 	}
 	a.factory = informers.NewSharedInformerFactoryWithOptions(cfg.Client, 0,
@@ -208,14 +218,26 @@ func (a *Agent) onPod(obj interface{}) {
 		obj = t.Obj
 	}
 	p, ok := obj.(*corev1.Pod)
-	if !ok || !a.nodes[p.Spec.NodeName] {
+	if !ok || !a.serves(p.Spec.NodeName) {
 		return
 	}
 	a.queue.Add(string(p.UID))
 }
 
-// NodeNames returns the nodes the agent serves.
-func (a *Agent) NodeNames() []string { return append([]string(nil), a.cfg.NodeNames...) }
+// NodeNames returns the nodes the agent serves: the configured ones, then
+// the adopted ones.
+func (a *Agent) NodeNames() []string {
+	a.servedMu.RLock()
+	defer a.servedMu.RUnlock()
+	return append(append([]string(nil), a.cfg.NodeNames...), a.adopted...)
+}
+
+// serves reports whether the agent runs the pods bound to node.
+func (a *Agent) serves(node string) bool {
+	a.servedMu.RLock()
+	defer a.servedMu.RUnlock()
+	return a.nodes[node]
+}
 
 // Run registers the nodes, recovers the runtime's containers and runs the
 // pods until ctx is done.
@@ -230,6 +252,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	if err := a.registerNodes(ctx); err != nil {
 		return err
+	}
+	if a.cfg.ServeAnnotatedNodes {
+		a.watchAnnotatedNodes(ctx)
 	}
 	go a.factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), a.podInf.HasSynced) {
@@ -349,6 +374,8 @@ func (a *Agent) podByName(namespace, name string) *corev1.Pod {
 }
 
 func (a *Agent) recorder(node string) record.EventRecorder {
+	a.servedMu.RLock()
+	defer a.servedMu.RUnlock()
 	if r, ok := a.rec[node]; ok {
 		return r
 	}

@@ -37,6 +37,9 @@ type env struct {
 
 	evMu   sync.Mutex
 	events []string
+
+	// annotated makes the next start serve annotated nodes too.
+	annotated bool
 }
 
 func newEnv(t *testing.T, nodes ...string) *env {
@@ -74,7 +77,7 @@ func (e *env) start(nodes []string) {
 	}
 	a, err := New(Config{
 		Client: e.client, NodeNames: nodes, Runtime: rt, Clock: e.clk, NodeIP: "10.0.0.5",
-		KubeletPort: 10250, Recorder: rec, ClientCertUser: testClientCertUser,
+		KubeletPort: 10250, Recorder: rec, ClientCertUser: testClientCertUser, ServeAnnotatedNodes: e.annotated,
 	})
 	if err != nil {
 		e.t.Fatal(err)

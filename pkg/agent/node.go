@@ -363,8 +363,12 @@ func (a *Agent) nodeStatusLoop(ctx context.Context) {
 			return
 		case <-t.C():
 		}
-		for _, name := range a.cfg.NodeNames {
+		for _, name := range a.NodeNames() {
 			err := a.updateNodeStatus(ctx, name, nil, false)
+			if apierrors.IsNotFound(err) && a.isAdopted(name) {
+				// an adopted node that was deleted is no longer served
+				continue
+			}
 			if apierrors.IsNotFound(err) {
 				// someone deleted the node: register it again
 				err = a.registerNode(ctx, name)
@@ -391,7 +395,7 @@ func (a *Agent) leaseLoop(ctx context.Context) {
 }
 
 func (a *Agent) renewLeases(ctx context.Context) {
-	for _, name := range a.cfg.NodeNames {
+	for _, name := range a.NodeNames() {
 		if err := a.renewLease(ctx, name); err != nil {
 			klog.FromContext(ctx).V(2).Info("Unable to renew node lease", "node", name, "err", err)
 		}

@@ -46,7 +46,7 @@ func (a *Agent) syncPod(ctx context.Context, uid types.UID) error {
 	pod := a.podByUID(uid)
 	a.mu.Lock()
 	st := a.pods[uid]
-	if st == nil && pod != nil && a.nodes[pod.Spec.NodeName] {
+	if st == nil && pod != nil && a.serves(pod.Spec.NodeName) {
 		st = newPodState(uid)
 		a.pods[uid] = st
 	}
@@ -54,7 +54,7 @@ func (a *Agent) syncPod(ctx context.Context, uid types.UID) error {
 	if st == nil {
 		return nil
 	}
-	if pod == nil || !a.nodes[pod.Spec.NodeName] {
+	if pod == nil || !a.serves(pod.Spec.NodeName) {
 		return a.cleanup(ctx, st)
 	}
 

@@ -34,6 +34,7 @@ import (
 	"github.com/herd-project/herd/pkg/apiserver"
 	"github.com/herd-project/herd/pkg/controller/clusterroleaggregation"
 	"github.com/herd-project/herd/pkg/controller/cronjob"
+	"github.com/herd-project/herd/pkg/controller/daemon"
 	"github.com/herd-project/herd/pkg/controller/deployment"
 	"github.com/herd-project/herd/pkg/controller/garbagecollector"
 	"github.com/herd-project/herd/pkg/controller/job"
@@ -96,6 +97,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	agg := clusterroleaggregation.New(clientFor("clusterrole-aggregation-controller"), f.Rbac().V1().ClusterRoles())
 	vol := volumectrl.New(clientFor, client, f, recorder, clk)
 	sts := statefulset.New(clientFor("statefulset-controller"), f, recorder("statefulset-controller"), clk)
+	dsc := daemon.New(clientFor("daemon-set-controller"), f, recorder("daemonset-controller"), clk)
 
 	f.Start(ctx.Done())
 	go sa.Run(ctx, 2)
@@ -105,6 +107,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	go cron.Run(ctx, 16)
 	go rs.Run(ctx, 8)
 	go deploy.Run(ctx, 8)
+	go dsc.Run(ctx, 4)
 	go gc.Run(ctx, 8)
 	go ns.Run(ctx, 4)
 	go pgc.Run(ctx, 1)
@@ -204,6 +207,9 @@ func startAgent(ctx context.Context, loopback *rest.Config, s agentSetup) error 
 		DataDir:        s.dataDir,
 		Annotations:    map[string]string{volume.AnnLocalPathDir: localpath.Dir(s.dataDir)},
 		ClientCertUser: pki.AgentClientUser,
+		// Simulated agents also serve the nodes users create with the
+		// simulate.herd.dev/node annotation.
+		ServeAnnotatedNodes: s.runtime == "simulated",
 	})
 	if err != nil {
 		ln.Close()

@@ -63,6 +63,14 @@ func (e *Expectations) ExpectDeletions(key string, podKeys []string) {
 	e.m[key] = &expectation{del: int64(len(podKeys)), timestamp: e.clock.Now(), deleteKeys: sets.New(podKeys...)}
 }
 
+// Expect records at once that adds pods are about to be created and the
+// pods with podKeys deleted (the DaemonSet controller does both in one sync).
+func (e *Expectations) Expect(key string, adds int, podKeys []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.m[key] = &expectation{add: int64(adds), del: int64(len(podKeys)), timestamp: e.clock.Now(), deleteKeys: sets.New(podKeys...)}
+}
+
 // CreationObserved lowers the expected creations by one.
 func (e *Expectations) CreationObserved(key string) {
 	e.LowerExpectations(key, 1, 0)

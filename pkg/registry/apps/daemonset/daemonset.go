@@ -1,6 +1,6 @@
 // Package daemonset defines how the API server serves apps/v1 DaemonSets:
 // validation, the /status subresource and table columns. The DaemonSet
-// controller lives in pkg/controller/daemonset.
+// controller lives in pkg/controller/daemon.
 package daemonset
 
 import (
