@@ -23,8 +23,11 @@ const (
 	minimumGracePeriod = 2 * time.Second
 	defaultGracePeriod = 30 * time.Second
 
-	deadlineReason  = "DeadlineExceeded"
-	deadlineMessage = "Pod was active on the node longer than the specified deadline"
+	deadlineReason = "DeadlineExceeded"
+	// reasonStartError is a run that was created but whose process could
+	// not start (containerd's terminated reason, exit code 128).
+	reasonStartError = "StartError"
+	deadlineMessage  = "Pod was active on the node longer than the specified deadline"
 )
 
 // rvNewer reports whether resource version a is newer than b (both are
@@ -325,7 +328,13 @@ func (a *Agent) startContainer(ctx context.Context, pod *corev1.Pod, st *podStat
 	delete(st.startErrs, c.Name)
 	delete(st.backoff, key)
 	rec.Eventf(ref, corev1.EventTypeNormal, "Created", "Created container: %s", c.Name)
-	rec.Eventf(ref, corev1.EventTypeNormal, "Started", "Started container %s", c.Name)
+	if started.State == runtime.StateExited && started.Reason == reasonStartError {
+		// Created, but its process could not start: the kubelet's
+		// FailedToStartContainer event; the run counts as ended.
+		rec.Eventf(ref, corev1.EventTypeWarning, "Failed", "Error: %s", started.Message)
+	} else {
+		rec.Eventf(ref, corev1.EventTypeNormal, "Started", "Started container %s", c.Name)
+	}
 	id := started.ID
 	if started.StartedAt.IsZero() {
 		started.StartedAt = now

@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A command that does not exist on the host ends the container with
+// StartError (exit 128): a Job with backoffLimit 1 fails after two pods,
+// and a restartPolicy Always pod restarts with back-off.
+func TestStartErrorFailsJobAndBacksOff(t *testing.T) {
+	s := shared
+	ns := s.Namespace(t)
+	applyJob(t, s, ns, `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: kuard
+spec:
+  backoffLimit: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: kuard
+        image: gcr.io/kuar-demo/kuard-amd64:blue
+        command: ["/kuard"]
+`)
+	s.MustKubectl(t, "wait", "-n", ns, "--for=condition=failed", "job/kuard", "--timeout=120s")
+	if c := jobCondition(t, s, ns, "kuard"); !strings.Contains(c, "Failed/BackoffLimitExceeded") {
+		t.Errorf("conditions: %s", c)
+	}
+	out := s.MustKubectl(t, "get", "pods", "-n", ns, "-l", "job-name=kuard", "-o",
+		`jsonpath={range .items[*]}{.status.phase} {.status.containerStatuses[0].state.terminated.reason} {.status.containerStatuses[0].state.terminated.exitCode} {.status.containerStatuses[0].state.terminated.message}{"\n"}{end}`)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("pods:\n%s", out)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, `Failed StartError 128 unable to start container process: exec: "/kuard": stat /kuard: no such file or directory`) {
+			t.Errorf("pod: %s", l)
+		}
+	}
+	ev := s.MustKubectl(t, "get", "events", "-n", ns, "--field-selector=reason=Failed", "-o", "jsonpath={.items[*].message}")
+	if !strings.Contains(ev, `Error: unable to start container process: exec: "/kuard"`) {
+		t.Errorf("events: %s", ev)
+	}
+
+	s.MustKubectl(t, "run", "-n", ns, "typo", "--image=busybox", "--command", "--", "/no-such-binary-herd")
+	eventually(t, 60*time.Second, func() error {
+		out, _ := s.Kubectl(t, "get", "pod", "typo", "-n", ns, "-o",
+			`jsonpath={.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].state.waiting.reason} {.status.containerStatuses[0].lastState.terminated.reason} {.status.containerStatuses[0].lastState.terminated.exitCode}`)
+		f := strings.Fields(out)
+		if len(f) != 4 || f[0] == "0" || f[1] != "CrashLoopBackOff" || f[2] != "StartError" || f[3] != "128" {
+			return fmt.Errorf("pod typo: %q", out)
+		}
+		return nil
+	})
+}
