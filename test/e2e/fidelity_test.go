@@ -58,3 +58,17 @@ spec:
 		return nil
 	})
 }
+
+// Two consecutive indexes are written "0,1", as Kubernetes does; failed
+// indexes likewise.
+func TestIndexListsTwoConsecutive(t *testing.T) {
+	s := shared
+	ns := s.Namespace(t)
+	applyJob(t, s, ns, jobManifest("two", "  completions: 4\n  parallelism: 4\n  completionMode: Indexed\n  backoffLimitPerIndex: 0",
+		`[ "$JOB_COMPLETION_INDEX" -lt 2 ] || exit 3`))
+	s.MustKubectl(t, "wait", "-n", ns, "--for=condition=failed", "job/two", "--timeout=120s")
+	out := s.MustKubectl(t, "get", "job", "two", "-n", ns, "-o", "jsonpath={.status.completedIndexes}/{.status.failedIndexes}")
+	if out != "0,1/2,3" {
+		t.Errorf("completedIndexes/failedIndexes = %q, want 0,1/2,3", out)
+	}
+}
