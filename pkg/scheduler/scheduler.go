@@ -7,6 +7,10 @@
 // event and wait until a node or pod change could make room. Decisions run on
 // an in-memory cache of node usage that assumes each placed pod before its
 // binding is written, so bindings run asynchronously without overcommitting.
+// On a node running herd's process runtime (status.nodeInfo.
+// containerRuntimeVersion "process://…") every pod shares the node's
+// network, so NodePorts counts declared containerPorts there as host ports,
+// as Kubernetes does for hostNetwork pods.
 // It does not preempt, and does not implement inter-pod (anti-)affinity,
 // topology spread constraints, volumes or DRA.
 package scheduler

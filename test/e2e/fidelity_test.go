@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,51 @@ func TestIndexListsTwoConsecutive(t *testing.T) {
 	out := s.MustKubectl(t, "get", "job", "two", "-n", ns, "-o", "jsonpath={.status.completedIndexes}/{.status.failedIndexes}")
 	if out != "0,1/2,3" {
 		t.Errorf("completedIndexes/failedIndexes = %q, want 0,1/2,3", out)
+	}
+}
+
+// On the process runtime pods share the node's network: two replicas
+// declaring the same containerPort are not put on one node; the second
+// waits with the scheduler's NodePorts message.
+func TestProcessRuntimeContainerPortsAreHostPorts(t *testing.T) {
+	s := shared
+	ns := s.Namespace(t)
+	if out, err := s.KubectlIn(t, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: web
+        image: busybox
+        command: ["sleep", "3600"]
+        ports:
+        - containerPort: 39517
+`, "apply", "-n", ns, "-f", "-"); err != nil {
+		t.Fatal(err, out)
+	}
+	n := len(strings.Fields(s.MustKubectl(t, "get", "nodes", "-o", "name")))
+	want := fmt.Sprintf("0/%d nodes are available: %d node(s) didn't have free ports for the requested pod ports.", n, n)
+	eventually(t, 60*time.Second, func() error {
+		out, _ := s.Kubectl(t, "get", "pods", "-n", ns, "-l", "app=web", "-o",
+			`jsonpath={range .items[*]}{.status.phase}|{.status.conditions[?(@.type=="PodScheduled")].message}{"\n"}{end}`)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		sort.Strings(lines)
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "Pending|"+want) || lines[1] != "Running|" {
+			return fmt.Errorf("pods:\n%s", out)
+		}
+		return nil
+	})
+	ev := s.MustKubectl(t, "get", "events", "-n", ns, "--field-selector=reason=FailedScheduling", "-o", "jsonpath={.items[*].message}")
+	if !strings.Contains(ev, want) {
+		t.Errorf("FailedScheduling events: %s", ev)
 	}
 }
