@@ -19,10 +19,10 @@ type hostPort struct {
 // podInfo is what the scheduler remembers of a pod: its precomputed
 // requests, host ports and owner, and the node it is on (or assumed on).
 type podInfo struct {
-	pod      *v1.Pod
-	req      resources // what NodeResourcesFit checks
-	nonZero  resources // what LeastAllocated scores (cpu/memory defaults filled in)
-	ports    []hostPort
+	pod     *v1.Pod
+	req     resources // what NodeResourcesFit checks
+	nonZero resources // what LeastAllocated scores (cpu/memory defaults filled in)
+	ports   []hostPort
 	// netPorts are the declared container ports without a hostPort: on a
 	// node whose pods share its network (the process runtime) they are
 	// host ports too.
