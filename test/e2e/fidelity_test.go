@@ -1,8 +1,15 @@
 package e2e
 
 import (
+	"bufio"
+	"context"
+	"errors"
 	"fmt"
+	"net"
+	"os"
+	"os/exec"
 	"sort"
+	"sync"
 	"strings"
 	"testing"
 	"time"
@@ -118,4 +125,78 @@ spec:
 	if !strings.Contains(ev, want) {
 		t.Errorf("FailedScheduling events: %s", ev)
 	}
+}
+
+// kubectl port-forward to a port nobody in the pod listens on: the agent
+// must not connect to kubectl's own listener on the node's loopback (same
+// port, same machine): the connection fails at once with kubectl's error,
+// and kubectl handles exactly the one connection made.
+func TestPortForwardToUnansweredPort(t *testing.T) {
+	s := shared
+	ns := s.Namespace(t)
+	s.MustKubectl(t, "run", "-n", ns, "idle", "--image=busybox", "--command", "--", "sleep", "3600")
+	s.MustKubectl(t, "wait", "-n", ns, "--for=condition=Ready", "pod/idle", "--timeout=60s")
+	port := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kubectl, "port-forward", "-n", ns, "pod/idle", fmt.Sprintf("%d:%d", port, port))
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.Kubeconfig)
+	stdout, _ := cmd.StdoutPipe()
+	var errb lockedBuffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = cmd.Wait() }()
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), fmt.Sprintf("Forwarding from 127.0.0.1:%d -> %d", port, port)) {
+		t.Fatalf("port-forward said %q (stderr %q)", lines.Text(), errb.String())
+	}
+	var handled strings.Builder
+	handledDone := make(chan struct{})
+	go func() {
+		defer close(handledDone)
+		for lines.Scan() {
+			handled.WriteString(lines.Text() + "\n")
+		}
+	}()
+	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if n, err := conn.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the connection stayed open (read %d, %v): it was forwarded somewhere; stderr %q", n, err, errb.String())
+	}
+	eventually(t, 20*time.Second, func() error {
+		if !strings.Contains(errb.String(), fmt.Sprintf("no process of the pod listens on port %d", port)) {
+			return fmt.Errorf("kubectl stderr: %q", errb.String())
+		}
+		return nil
+	})
+	cancel()
+	_ = cmd.Wait()
+	<-handledDone
+	if n := strings.Count(handled.String(), "Handling connection for"); n != 1 {
+		t.Errorf("kubectl handled %d connections, want 1", n)
+	}
+}
+
+// lockedBuffer is a strings.Builder safe for a writer and a reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
