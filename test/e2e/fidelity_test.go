@@ -9,8 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"sort"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
