@@ -101,6 +101,8 @@ type agentSetup struct {
 	nodeIP    string
 	runtime   string
 	simulated int
+	// missingImages: the simulated runtime fails to pull them.
+	missingImages []string
 }
 
 // startAgent runs the in-process node agent: its pods' runtime, its HTTPS
@@ -124,7 +126,7 @@ func startAgent(ctx context.Context, client kubernetes.Interface, s agentSetup) 
 	stateDir := filepath.Join(s.dataDir, "agent")
 	switch s.runtime {
 	case "simulated":
-		rt = simulated.New(simulated.Options{LogDir: filepath.Join(stateDir, "simulated-logs")})
+		rt = simulated.New(simulated.Options{LogDir: filepath.Join(stateDir, "simulated-logs"), MissingImages: s.missingImages})
 		if s.simulated > 0 {
 			names = names[:0]
 			for i := 0; i < s.simulated; i++ {

@@ -200,3 +200,78 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// The simulated runtime: running containers survive kill -9 of the server
+// (same container, no restart), an image marked missing gives
+// ErrImagePull/ImagePullBackOff, and a bad annotation value is reported,
+// not wrapped around.
+func TestSimulatedRuntimeFidelity(t *testing.T) {
+	dir := filepathTemp("simfidelity")
+	defer os.RemoveAll(dir)
+	flags := []string{"--runtime", "simulated", "--simulated-missing-images", "registry.example/missing:1"}
+	s, err := startServer(dir, flags...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Stop() }()
+	if out, err := s.KubectlIn(t, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+`, "apply", "-f", "-"); err != nil {
+		t.Fatal(err, out)
+	}
+	s.MustKubectl(t, "rollout", "status", "deployment/web", "--timeout=60s")
+	containers := func() string {
+		return s.MustKubectl(t, "get", "pods", "-l", "app=web", "--sort-by=.metadata.name", "-o",
+			`jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].containerID}{"\n"}{end}`)
+	}
+	before := containers()
+
+	s.Kill()
+	s, err = startServer(dir, flags...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Give the agent time to act on the pods it found.
+	time.Sleep(3 * time.Second)
+	if after := containers(); after != before || strings.Count(after, " Running 0 simulated://") != 3 {
+		t.Errorf("pods before kill -9:\n%s\nafter:\n%s", before, after)
+	}
+
+	s.MustKubectl(t, "set", "image", "deployment/web", "web=registry.example/missing:1")
+	eventually(t, 60*time.Second, func() error {
+		out := s.MustKubectl(t, "get", "pods", "-l", "app=web", "--no-headers")
+		if !strings.Contains(out, "ImagePullBackOff") {
+			return fmt.Errorf("pods:\n%s", out)
+		}
+		return nil
+	})
+	ev := s.MustKubectl(t, "get", "events", "--field-selector=reason=Failed", "-o", "jsonpath={.items[*].message}")
+	if !strings.Contains(ev, `Failed to pull image "registry.example/missing:1"`) || !strings.Contains(ev, "Error: ImagePullBackOff") {
+		t.Errorf("events: %s", ev)
+	}
+	if n := strings.Count(containers(), " Running "); n != 3 {
+		t.Errorf("the old replicas must keep running during the stuck rollout:\n%s", containers())
+	}
+
+	s.MustKubectl(t, "run", "wrap", "--image=busybox", "--restart=Never", "--annotations=simulate.herd.dev/exit-code=99999999999")
+	eventually(t, 30*time.Second, func() error {
+		out := s.MustKubectl(t, "get", "pod", "wrap", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}: {.status.containerStatuses[0].state.waiting.message}")
+		if out != `CreateContainerConfigError: annotation simulate.herd.dev/exit-code: "99999999999" is out of range: must be between 0 and 255` {
+			return fmt.Errorf("pod wrap: %q", out)
+		}
+		return nil
+	})
+}
