@@ -275,3 +275,42 @@ spec:
 		return nil
 	})
 }
+
+// One suspension, one Suspended event; the process runtime does not claim
+// to have found an image it never uses.
+func TestEventsSuspendedOnceNoPulled(t *testing.T) {
+	s := shared
+	ns := s.Namespace(t)
+	applyJob(t, s, ns, jobManifest("sus", "  parallelism: 2\n  completions: 4", "sleep 60"))
+	eventually(t, 60*time.Second, func() error {
+		if out, _ := s.Kubectl(t, "get", "job", "sus", "-n", ns, "-o", "jsonpath={.status.ready}"); out != "2" {
+			return fmt.Errorf("ready %q", out)
+		}
+		return nil
+	})
+	s.MustKubectl(t, "patch", "job", "sus", "-n", ns, "--type=merge", "-p", `{"spec":{"suspend":true}}`)
+	s.MustKubectl(t, "wait", "-n", ns, "--for=condition=suspended", "job/sus", "--timeout=60s")
+	eventually(t, 60*time.Second, func() error {
+		if n := countPods(t, s, ns, "job-name=sus"); n != 0 {
+			return fmt.Errorf("%d pods left", n)
+		}
+		return nil
+	})
+	time.Sleep(2 * time.Second)
+	out := s.MustKubectl(t, "get", "events", "-n", ns, "--field-selector=involvedObject.kind=Job,reason=Suspended", "-o", `jsonpath={range .items[*]}{.count}{"\n"}{end}`)
+	if strings.TrimSpace(out) != "1" {
+		t.Errorf("Suspended events (counts): %q, want one event once", out)
+	}
+	// Created suspended.
+	applyJob(t, s, ns, jobManifest("sus2", "  suspend: true", "true"))
+	s.MustKubectl(t, "wait", "-n", ns, "--for=condition=suspended", "job/sus2", "--timeout=60s")
+	time.Sleep(2 * time.Second)
+	out = s.MustKubectl(t, "get", "events", "-n", ns, "--field-selector=involvedObject.name=sus2,reason=Suspended", "-o", `jsonpath={range .items[*]}{.count}{"\n"}{end}`)
+	if strings.TrimSpace(out) != "1" {
+		t.Errorf("Suspended events of a Job created suspended (counts): %q, want one event once", out)
+	}
+	reasons := s.MustKubectl(t, "get", "events", "-n", ns, "--field-selector=involvedObject.kind=Pod", "-o", "jsonpath={.items[*].reason}")
+	if strings.Contains(reasons, "Pulled") || !strings.Contains(reasons, "Started") {
+		t.Errorf("pod event reasons: %s", reasons)
+	}
+}
