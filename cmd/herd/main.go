@@ -38,7 +38,7 @@ func newRoot() *cobra.Command {
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	root.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
-	root.AddCommand(newServerCmd(), newShimCmd())
+	root.AddCommand(newServerCmd(), newShimCmd(), newVersionCmd())
 	return root
 }
 

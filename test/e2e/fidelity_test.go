@@ -314,3 +314,19 @@ func TestEventsSuspendedOnceNoPulled(t *testing.T) {
 		t.Errorf("pod event reasons: %s", reasons)
 	}
 }
+
+// `herd version` names herd, the Kubernetes API it serves and Go.
+func TestHerdVersion(t *testing.T) {
+	out, err := exec.Command(herdBin, "version").CombinedOutput()
+	if err != nil {
+		t.Fatal(err, string(out))
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "herd ") || !strings.HasPrefix(lines[1], "Kubernetes API v1.36.") || !strings.HasPrefix(lines[2], "Go go1.") {
+		t.Errorf("herd version:\n%s", out)
+	}
+	server := shared.MustKubectl(t, "get", "--raw", "/version")
+	if !strings.Contains(server, `"gitVersion": "`+strings.TrimPrefix(lines[1], "Kubernetes API ")+`+herd"`) {
+		t.Errorf("herd version says %q, the server %q", lines[1], server)
+	}
+}
