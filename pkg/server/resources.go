@@ -20,6 +20,7 @@ import (
 	"github.com/herd-project/herd/pkg/registry/core/persistentvolume"
 	"github.com/herd-project/herd/pkg/registry/core/persistentvolumeclaim"
 	"github.com/herd-project/herd/pkg/registry/core/pod"
+	"github.com/herd-project/herd/pkg/registry/core/replicationcontroller"
 	"github.com/herd-project/herd/pkg/registry/core/secret"
 	"github.com/herd-project/herd/pkg/registry/core/service"
 	"github.com/herd-project/herd/pkg/registry/core/serviceaccount"
@@ -43,6 +44,7 @@ func Definitions(eventTTL time.Duration, nodes pod.NodeConnector) []*registry.De
 		persistentvolume.Definition(),
 		deployment.Definition(),
 		replicaset.Definition(),
+		replicationcontroller.Definition(),
 		statefulset.Definition(),
 		daemonset.Definition(),
 		controllerrevision.Definition(),
