@@ -36,6 +36,7 @@ import (
 	"github.com/herd-project/herd/pkg/controller/namespace"
 	"github.com/herd-project/herd/pkg/controller/podgc"
 	"github.com/herd-project/herd/pkg/controller/replicaset"
+	"github.com/herd-project/herd/pkg/controller/replicationcontroller"
 	"github.com/herd-project/herd/pkg/controller/serviceaccount"
 	"github.com/herd-project/herd/pkg/controller/ttlafterfinished"
 	"github.com/herd-project/herd/pkg/pki"
@@ -70,6 +71,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server) error {
 	ttl := ttlafterfinished.New(client, f, clk)
 	cron := cronjob.New(client, f, recorder("cronjob-controller"), clk)
 	rs := replicaset.New(client, f, recorder("replicaset-controller"), clk)
+	rc := replicationcontroller.New(client, f, recorder("replication-controller"), clk)
 	deploy := deployment.New(client, f, recorder("deployment-controller"), clk)
 	gc := garbagecollector.New(client, md, disc, recorder("garbage-collector-controller"), garbagecollector.Options{})
 	ns := namespace.New(client, md, disc, f.Core().V1().Namespaces(), clk)
@@ -82,6 +84,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server) error {
 	go ttl.Run(ctx, 2)
 	go cron.Run(ctx, 16)
 	go rs.Run(ctx, 8)
+	go rc.Run(ctx, 2)
 	go deploy.Run(ctx, 8)
 	go gc.Run(ctx, 8)
 	go ns.Run(ctx, 4)

@@ -385,3 +385,46 @@ func TestReplicationControllerAPI(t *testing.T) {
 		t.Errorf("cluster-info dump: %v %s", err, out)
 	}
 }
+
+// The ReplicationController controller (the ReplicaSet logic through
+// adapters): pods owned by the RC, status, scaling, events on the RC, and
+// cascading deletion.
+func TestReplicationControllerRunsPods(t *testing.T) {
+	s := shared
+	ns := s.Namespace(t)
+	if out, err := s.KubectlIn(t, rcManifest, "apply", "-n", ns, "-f", "-"); err != nil {
+		t.Fatal(err, out)
+	}
+	eventually(t, 60*time.Second, func() error {
+		out, _ := s.Kubectl(t, "get", "rc", "legacy", "-n", ns, "-o", "jsonpath={.status.replicas}/{.status.readyReplicas}/{.status.availableReplicas}/{.status.observedGeneration}")
+		if out != "2/2/2/1" {
+			return fmt.Errorf("rc status %q", out)
+		}
+		return nil
+	})
+	owners := s.MustKubectl(t, "get", "pods", "-n", ns, "-l", "app=legacy", "-o", `jsonpath={range .items[*]}{.metadata.ownerReferences[0].apiVersion}/{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {end}`)
+	if strings.TrimSpace(owners) != "v1/ReplicationController/legacy v1/ReplicationController/legacy" {
+		t.Errorf("pod owners: %q", owners)
+	}
+	if out := s.MustKubectl(t, "get", "rc", "legacy", "-n", ns, "--no-headers"); !strings.HasPrefix(strings.Join(strings.Fields(out), " "), "legacy 2 2 2 ") {
+		t.Errorf("get rc: %s", out)
+	}
+	ev := s.MustKubectl(t, "get", "events", "-n", ns, "--field-selector=involvedObject.kind=ReplicationController,reason=SuccessfulCreate", "-o", "name")
+	if len(strings.Fields(ev)) == 0 {
+		t.Error("no SuccessfulCreate event on the ReplicationController")
+	}
+	s.MustKubectl(t, "scale", "rc", "legacy", "-n", ns, "--replicas=1")
+	eventually(t, 60*time.Second, func() error {
+		if n := strings.Count(s.MustKubectl(t, "get", "pods", "-n", ns, "-l", "app=legacy", "--no-headers"), "Running"); n != 1 {
+			return fmt.Errorf("%d running pods", n)
+		}
+		return nil
+	})
+	s.MustKubectl(t, "delete", "rc", "legacy", "-n", ns)
+	eventually(t, 60*time.Second, func() error {
+		if n := countPods(t, s, ns, "app=legacy"); n != 0 {
+			return fmt.Errorf("%d pods left", n)
+		}
+		return nil
+	})
+}
