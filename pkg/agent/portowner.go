@@ -14,10 +14,11 @@ import (
 )
 
 // processOwner is implemented by runtimes whose containers are host
-// processes sharing the node's network (the process runtime): it tells
-// whether a process belongs to a running container of the pod.
+// processes sharing the node's network (the process runtime): the returned
+// function tells whether a process belongs to a running container of the
+// pod.
 type processOwner interface {
-	OwnsProcess(podUID types.UID, pid int) bool
+	PodProcesses(podUID types.UID) func(pid int) bool
 }
 
 // tcpListener is a TCP socket in LISTEN state on the node.
@@ -85,13 +86,15 @@ func procNetIP(s string) (net.IP, error) {
 	return net.IP(b), nil
 }
 
-// socketOwners maps each wanted socket inode to the processes holding it.
-func socketOwners(procRoot string, inodes map[uint64]bool) map[uint64][]int {
+// socketOwners maps each wanted socket inode to the processes holding it,
+// looking only at the processes keep accepts (the pod's: reading every
+// process's descriptors costs far more than asking who owns it).
+func socketOwners(procRoot string, inodes map[uint64]bool, keep func(pid int) bool) map[uint64][]int {
 	out := map[uint64][]int{}
 	procs, _ := os.ReadDir(procRoot)
 	for _, p := range procs {
 		pid, err := strconv.Atoi(p.Name())
-		if err != nil {
+		if err != nil || !keep(pid) {
 			continue
 		}
 		fdDir := filepath.Join(procRoot, p.Name(), "fd")
@@ -123,16 +126,17 @@ func podListenAddress(procRoot string, owner processOwner, podUID types.UID, por
 	if err != nil {
 		return "", err
 	}
+	notListening := fmt.Errorf("failed to connect to localhost:%d in the pod's network (the node's): no process of the pod listens on port %d", port, port)
+	if len(ls) == 0 {
+		return "", notListening
+	}
 	inodes := map[uint64]bool{}
 	for _, l := range ls {
 		inodes[l.inode] = true
 	}
-	owners := socketOwners(procRoot, inodes)
+	owners := socketOwners(procRoot, inodes, owner.PodProcesses(podUID))
 	for _, l := range ls {
-		for _, pid := range owners[l.inode] {
-			if !owner.OwnsProcess(podUID, pid) {
-				continue
-			}
+		if len(owners[l.inode]) > 0 {
 			ip := l.ip
 			switch {
 			case ip.Equal(net.IPv4zero):
@@ -143,5 +147,5 @@ func podListenAddress(procRoot string, owner processOwner, podUID types.UID, por
 			return net.JoinHostPort(ip.String(), strconv.Itoa(port)), nil
 		}
 	}
-	return "", fmt.Errorf("failed to connect to localhost:%d in the pod's network (the node's): no process of the pod listens on port %d", port, port)
+	return "", notListening
 }

@@ -13,6 +13,12 @@ import (
 // or descends from it. The agent uses it to forward ports only to the pod's
 // own listeners on the shared host network.
 func (r *Runtime) OwnsProcess(podUID types.UID, pid int) bool {
+	return r.PodProcesses(podUID)(pid)
+}
+
+// PodProcesses is OwnsProcess for many processes: the pod's containers are
+// looked up once.
+func (r *Runtime) PodProcesses(podUID types.UID) func(pid int) bool {
 	roots := map[int]bool{}
 	r.mu.Lock()
 	for _, ru := range r.runs {
@@ -21,23 +27,25 @@ func (r *Runtime) OwnsProcess(podUID types.UID, pid int) bool {
 		}
 	}
 	r.mu.Unlock()
-	if len(roots) == 0 {
-		return false
-	}
-	for p, depth := pid, 0; p > 1 && depth < 64; depth++ {
-		if roots[p] {
-			return true
-		}
-		ppid, pgrp, sid, ok := procIDs(p)
-		if !ok {
+	return func(pid int) bool {
+		if len(roots) == 0 {
 			return false
 		}
-		if roots[pgrp] || roots[sid] {
-			return true
+		for p, depth := pid, 0; p > 1 && depth < 64; depth++ {
+			if roots[p] {
+				return true
+			}
+			ppid, pgrp, sid, ok := procIDs(p)
+			if !ok {
+				return false
+			}
+			if roots[pgrp] || roots[sid] {
+				return true
+			}
+			p = ppid
 		}
-		p = ppid
+		return false
 	}
-	return false
 }
 
 // procIDs reads a process's parent, process group and session from
