@@ -38,7 +38,7 @@ func newRoot() *cobra.Command {
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	root.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
-	root.AddCommand(newServerCmd(), newShimCmd())
+	root.AddCommand(newServerCmd(), newShimCmd(), newVersionCmd())
 	return root
 }
 
@@ -78,6 +78,9 @@ The admin kubeconfig is written to DATA-DIR/admin.kubeconfig once the API is rea
 			if o.SimulatedNodes < 0 || (o.SimulatedNodes > 0 && o.Runtime != "simulated") {
 				return fmt.Errorf("--simulated-nodes needs --runtime simulated and a count of 0 or more")
 			}
+			if len(o.SimulatedMissingImages) > 0 && o.Runtime != "simulated" {
+				return fmt.Errorf("--simulated-missing-images needs --runtime simulated")
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			return server.Run(ctx, o)
@@ -99,6 +102,7 @@ The admin kubeconfig is written to DATA-DIR/admin.kubeconfig once the API is rea
 	f.StringVar(&o.NodeIP, "node-ip", "", "address of this machine's node (default: loopback if --listen is loopback, else the first non-loopback IPv4)")
 	f.StringVar(&o.Runtime, "runtime", "process", "how the node runs pods: process (host processes) or simulated (no processes; for scale tests)")
 	f.IntVar(&o.SimulatedNodes, "simulated-nodes", 0, "with --runtime simulated: register this many nodes sim-0000… instead of one")
+	f.StringSliceVar(&o.SimulatedMissingImages, "simulated-missing-images", nil, "with --runtime simulated: comma-separated images whose pull fails (ErrImagePull, then ImagePullBackOff)")
 	return cmd
 }
 

@@ -142,6 +142,13 @@ func (a *Agent) servePortForward(w http.ResponseWriter, r *http.Request) {
 			return nil, fmt.Errorf("pod %s/%s is not running", parts[0], parts[1])
 		}
 		d := net.Dialer{Timeout: 10 * time.Second}
+		if owner, ok := a.rt.(processOwner); ok {
+			addr, err := podListenAddress("/proc", owner, uid, int(port))
+			if err != nil {
+				return nil, err
+			}
+			return d.DialContext(r.Context(), "tcp", addr)
+		}
 		conn, err := d.DialContext(r.Context(), "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))))
 		if err != nil && a.nodeIP != "" && a.nodeIP != "127.0.0.1" {
 			conn, err = d.DialContext(r.Context(), "tcp", net.JoinHostPort(a.nodeIP, strconv.Itoa(int(port))))

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +24,16 @@ const (
 	minimumGracePeriod = 2 * time.Second
 	defaultGracePeriod = 30 * time.Second
 
-	deadlineReason  = "DeadlineExceeded"
-	deadlineMessage = "Pod was active on the node longer than the specified deadline"
+	deadlineReason = "DeadlineExceeded"
+	// reasonStartError is a run that was created but whose process could
+	// not start (containerd's terminated reason, exit code 128).
+	reasonStartError = "StartError"
+
+	reasonImagePullBackOff = "ImagePullBackOff"
+	// imagePullBackOffAfter is when a pod whose image pull failed is
+	// synced again to report ImagePullBackOff.
+	imagePullBackOffAfter = time.Second
+	deadlineMessage       = "Pod was active on the node longer than the specified deadline"
 )
 
 // rvNewer reports whether resource version a is newer than b (both are
@@ -167,6 +176,14 @@ func (a *Agent) seedFromAPIStatus(base *corev1.Pod, st *podState) {
 			r.ExitCode, r.Reason, r.Message = t.ExitCode, t.Reason, t.Message
 			r.StartedAt, r.FinishedAt = t.StartedAt.Time, t.FinishedAt.Time
 		case cs.State.Running != nil:
+			if ad, ok := a.rt.(runtime.Adopter); ok {
+				if c, found := specContainer(base, cs.Name); found {
+					if adopted, ok := ad.Adopt(base, c, id, int(cs.RestartCount), cs.State.Running.StartedAt.Time); ok {
+						st.latest[cs.Name] = adopted
+						continue
+					}
+				}
+			}
 			r.ExitCode, r.Reason = 137, "ContainerStatusUnknown"
 			r.Message = "The container could not be located when the pod was terminated"
 			r.StartedAt = cs.State.Running.StartedAt.Time
@@ -299,15 +316,26 @@ type startFailure struct {
 // waiting with the error's reason and is retried with back-off.
 func (a *Agent) startContainer(ctx context.Context, pod *corev1.Pod, st *podState, c *corev1.Container, attempt int, now time.Time) {
 	key := "start/" + c.Name
+	rec := a.recorder(pod.Spec.NodeName)
+	ref := containerRef(pod, c.Name)
 	if f, ok := st.startErrs[c.Name]; ok {
 		if e := st.backoff[key]; e != nil && now.Sub(f.at) < e.delay {
+			if f.err.Reason == runtime.ReasonErrImagePull && now.Sub(f.at) < imagePullBackOffAfter {
+				a.queue.AddAfter(string(pod.UID), imagePullBackOffAfter-now.Sub(f.at))
+				return
+			}
+			if f.err.Reason == runtime.ReasonErrImagePull {
+				// The kubelet's image back-off: ErrImagePull turns into
+				// ImagePullBackOff until the next pull.
+				st.startErrs[c.Name] = startFailure{at: f.at, err: &runtime.StartError{Reason: reasonImagePullBackOff,
+					Message: fmt.Sprintf("Back-off pulling image %q: %s: %s", c.Image, runtime.ReasonErrImagePull, f.err.Message)}}
+				rec.Eventf(ref, corev1.EventTypeNormal, "BackOff", "Back-off pulling image %q", c.Image)
+				rec.Eventf(ref, corev1.EventTypeWarning, "Failed", "Error: %s", reasonImagePullBackOff)
+			}
 			a.queue.AddAfter(string(pod.UID), e.delay-now.Sub(f.at))
 			return
 		}
 	}
-	rec := a.recorder(pod.Spec.NodeName)
-	ref := containerRef(pod, c.Name)
-	rec.Eventf(ref, corev1.EventTypeNormal, "Pulled", "Container image %q already present on machine", c.Image)
 	started, err := a.rt.StartContainer(ctx, pod, c, runtime.StartOptions{
 		Attempt: attempt, NodeName: pod.Spec.NodeName, HostIP: a.nodeIP, PodIP: a.nodeIP,
 	})
@@ -318,14 +346,34 @@ func (a *Agent) startContainer(ctx context.Context, pod *corev1.Pod, st *podStat
 		}
 		st.startErrs[c.Name] = startFailure{err: se, at: now}
 		st.nextBackoff(key, now)
-		rec.Eventf(ref, corev1.EventTypeWarning, "Failed", "Error: %s", se.Message)
-		a.queue.AddAfter(string(pod.UID), st.backoff[key].delay)
+		retry := st.backoff[key].delay
+		if se.Reason == runtime.ReasonErrImagePull {
+			rec.Eventf(ref, corev1.EventTypeWarning, "Failed", "Failed to pull image %q: %s", c.Image, se.Message)
+			rec.Eventf(ref, corev1.EventTypeWarning, "Failed", "Error: %s", runtime.ReasonErrImagePull)
+			// Come back soon to show ImagePullBackOff, as the kubelet's
+			// next sync does.
+			retry = imagePullBackOffAfter
+		} else {
+			rec.Eventf(ref, corev1.EventTypeWarning, "Failed", "Error: %s", se.Message)
+		}
+		a.queue.AddAfter(string(pod.UID), retry)
 		return
 	}
 	delete(st.startErrs, c.Name)
 	delete(st.backoff, key)
+	if a.rt.Name() == "simulated" {
+		// The simulated runtime plays a node with every image; the
+		// process runtime pulls and uses no image, so it says nothing.
+		rec.Eventf(ref, corev1.EventTypeNormal, "Pulled", "Container image %q already present on machine", c.Image)
+	}
 	rec.Eventf(ref, corev1.EventTypeNormal, "Created", "Created container: %s", c.Name)
-	rec.Eventf(ref, corev1.EventTypeNormal, "Started", "Started container %s", c.Name)
+	if started.State == runtime.StateExited && started.Reason == reasonStartError {
+		// Created, but its process could not start: the kubelet's
+		// FailedToStartContainer event; the run counts as ended.
+		rec.Eventf(ref, corev1.EventTypeWarning, "Failed", "Error: %s", started.Message)
+	} else {
+		rec.Eventf(ref, corev1.EventTypeNormal, "Started", "Started container %s", c.Name)
+	}
 	id := started.ID
 	if started.StartedAt.IsZero() {
 		started.StartedAt = now
@@ -362,6 +410,22 @@ func (a *Agent) killAllLocked(pod *corev1.Pod, st *podState, grace time.Duration
 		st.killing[r.ID] = true
 		go a.killContainer(pod, st, c, r.ID, grace, "Stopping container "+r.Name, true)
 	}
+}
+
+// specContainer finds the init or regular container name in pod's spec.
+func specContainer(pod *corev1.Pod, name string) (*corev1.Container, bool) {
+	return containerSpec(pod, name), containerNamed(pod, name)
+}
+
+func containerNamed(pod *corev1.Pod, name string) bool {
+	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range cs {
+			if cs[i].Name == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func containerSpec(pod *corev1.Pod, name string) *corev1.Container {

@@ -90,7 +90,7 @@ func filter(pi *podInfo, ni *nodeInfo) []string {
 	if !nodeMatchesPod(pod, ni.node) {
 		return []string{ReasonNodeAffinity}
 	}
-	if portsConflict(pi.ports, ni.ports) {
+	if portsConflict(ni.podPorts(pi), ni.ports) {
 		return []string{ReasonNodePorts}
 	}
 	if rs := fitsResources(pi, ni); len(rs) > 0 {

@@ -24,6 +24,33 @@ func schedule(pod *v1.Pod, nodes []*v1.Node, bound ...*v1.Pod) (string, *FitErro
 	return c.scheduleLocked(newPodInfo(pod), newRand())
 }
 
+// A node's runtime reported after its pods were cached re-counts their
+// ports, and a pod leaving frees them.
+func TestSharedNetworkPortsFollowNodeRuntime(t *testing.T) {
+	withPort := func(p *v1.Pod) { p.Spec.Containers[0].Ports = []v1.ContainerPort{{ContainerPort: 9000}} }
+	c := newCache()
+	c.setNode(makeNode("n1", "2", "2Gi"))
+	b := makePod("b", "", "", onNode("n1"), withPort)
+	c.addPod(b)
+	fit := func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, fe := c.scheduleLocked(newPodInfo(makePod("p", "", "", withPort)), newRand())
+		return fe == nil
+	}
+	if !fit() {
+		t.Fatal("plain node: container ports are not host ports")
+	}
+	c.setNode(makeNode("n1", "2", "2Gi", func(n *v1.Node) { n.Status.NodeInfo.ContainerRuntimeVersion = "process://herd" }))
+	if fit() {
+		t.Fatal("process runtime node: port 9000 is taken")
+	}
+	c.removePod(b.UID)
+	if !fit() || len(c.nodes["n1"].ports) != 0 {
+		t.Fatalf("after the pod left: ports %v", c.nodes["n1"].ports)
+	}
+}
+
 func TestFilterReasons(t *testing.T) {
 	taint := func(k, v string, e v1.TaintEffect) nodeOpt {
 		return func(n *v1.Node) { n.Spec.Taints = append(n.Spec.Taints, v1.Taint{Key: k, Value: v, Effect: e}) }
@@ -42,6 +69,13 @@ func TestFilterReasons(t *testing.T) {
 			p.Spec.Containers[0].Ports = []v1.ContainerPort{{ContainerPort: 80, HostPort: port, HostIP: ip}}
 		}
 	}
+	containerPort := func(port int32) podOpt {
+		return func(p *v1.Pod) {
+			p.Spec.Containers[0].Ports = append(p.Spec.Containers[0].Ports, v1.ContainerPort{ContainerPort: port})
+		}
+	}
+	processRuntime := func(n *v1.Node) { n.Status.NodeInfo.ContainerRuntimeVersion = "process://herd" }
+	simulatedRuntime := func(n *v1.Node) { n.Status.NodeInfo.ContainerRuntimeVersion = "simulated://herd" }
 	fields := func(op v1.NodeSelectorOperator, names ...string) podOpt {
 		return func(p *v1.Pod) {
 			p.Spec.Affinity = &v1.Affinity{NodeAffinity: &v1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &v1.NodeSelector{
@@ -122,6 +156,16 @@ func TestFilterReasons(t *testing.T) {
 			[]*v1.Pod{makePod("b", "", "", onNode("n1"), hostPortPod(8080, "10.0.0.1"))}, ""},
 		{"host port free", makeNode("n1", "2", "2Gi"), makePod("p", "1", "1Gi", hostPortPod(8081, "")),
 			[]*v1.Pod{makePod("b", "", "", onNode("n1"), hostPortPod(8080, ""))}, ""},
+		{"process runtime: same containerPort", makeNode("n1", "2", "2Gi", processRuntime), makePod("p", "1", "1Gi", containerPort(8080)),
+			[]*v1.Pod{makePod("b", "", "", onNode("n1"), containerPort(8080))},
+			"0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports."},
+		{"process runtime: containerPort against hostPort", makeNode("n1", "2", "2Gi", processRuntime), makePod("p", "1", "1Gi", containerPort(8080)),
+			[]*v1.Pod{makePod("b", "", "", onNode("n1"), hostPortPod(8080, ""))},
+			"0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports."},
+		{"process runtime: other containerPort", makeNode("n1", "2", "2Gi", processRuntime), makePod("p", "1", "1Gi", containerPort(8081)),
+			[]*v1.Pod{makePod("b", "", "", onNode("n1"), containerPort(8080))}, ""},
+		{"simulated runtime: same containerPort", makeNode("n1", "2", "2Gi", simulatedRuntime), makePod("p", "1", "1Gi", containerPort(8080)),
+			[]*v1.Pod{makePod("b", "", "", onNode("n1"), containerPort(8080))}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"strings"
 	"sync"
 
 	v1 "k8s.io/api/core/v1"
@@ -18,10 +19,14 @@ type hostPort struct {
 // podInfo is what the scheduler remembers of a pod: its precomputed
 // requests, host ports and owner, and the node it is on (or assumed on).
 type podInfo struct {
-	pod      *v1.Pod
-	req      resources // what NodeResourcesFit checks
-	nonZero  resources // what LeastAllocated scores (cpu/memory defaults filled in)
-	ports    []hostPort
+	pod     *v1.Pod
+	req     resources // what NodeResourcesFit checks
+	nonZero resources // what LeastAllocated scores (cpu/memory defaults filled in)
+	ports   []hostPort
+	// netPorts are the declared container ports without a hostPort: on a
+	// node whose pods share its network (the process runtime) they are
+	// host ports too.
+	netPorts []hostPort
 	owner    types.UID // UID of the controller ownerReference, "" if none
 	nodeName string
 	assumed  bool        // placed by us, not yet seen bound through the informer
@@ -34,6 +39,7 @@ func newPodInfo(pod *v1.Pod) *podInfo {
 		req:      podRequests(pod, false),
 		nonZero:  podRequests(pod, true),
 		ports:    podHostPorts(pod),
+		netPorts: podNetworkPorts(pod),
 		nodeName: pod.Spec.NodeName,
 	}
 	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
@@ -73,6 +79,47 @@ func podHostPorts(pod *v1.Pod) []hostPort {
 	return out
 }
 
+// podNetworkPorts lists the container ports without a hostPort of the app
+// containers and restartable init containers, as the host ports they
+// become where pods share the node's network.
+func podNetworkPorts(pod *v1.Pod) []hostPort {
+	var out []hostPort
+	collect := func(c *v1.Container) {
+		for _, p := range c.Ports {
+			if p.HostPort > 0 || p.ContainerPort <= 0 {
+				continue
+			}
+			hp := hostPort{ip: "0.0.0.0", protocol: p.Protocol, port: p.ContainerPort}
+			if hp.protocol == "" {
+				hp.protocol = v1.ProtocolTCP
+			}
+			out = append(out, hp)
+		}
+	}
+	for i := range pod.Spec.InitContainers {
+		ic := &pod.Spec.InitContainers[i]
+		if ic.RestartPolicy != nil && *ic.RestartPolicy == v1.ContainerRestartPolicyAlways {
+			collect(ic)
+		}
+	}
+	for i := range pod.Spec.Containers {
+		collect(&pod.Spec.Containers[i])
+	}
+	return out
+}
+
+// sharedNetworkRuntimePrefix is the nodeInfo.containerRuntimeVersion prefix
+// of herd's process runtime, whose pods all run in the node's network
+// namespace: a declared containerPort is bound on the node, so the
+// scheduler accounts it like a hostPort of a hostNetwork pod.
+const sharedNetworkRuntimePrefix = "process://"
+
+// nodeSharesNetwork reports whether every pod on node runs in the node's
+// network (it runs herd's process runtime).
+func nodeSharesNetwork(node *v1.Node) bool {
+	return strings.HasPrefix(node.Status.NodeInfo.ContainerRuntimeVersion, sharedNetworkRuntimePrefix)
+}
+
 // nodeInfo aggregates a node and the pods on it. node is nil while pods
 // reference a node the informer has not (or no longer) reported.
 type nodeInfo struct {
@@ -85,6 +132,7 @@ type nodeInfo struct {
 	nonZeroRequested resources
 	pods             map[types.UID]*podInfo
 	ports            map[hostPort]int
+	sharedNetwork    bool // pods run in the node's network: container ports are host ports
 	owners           map[types.UID]int
 }
 
@@ -106,6 +154,23 @@ func (n *nodeInfo) setNode(node *v1.Node) {
 		n.allowedPods = q.Value()
 	}
 	n.taints = effectiveTaints(node)
+	if shared := nodeSharesNetwork(node); shared != n.sharedNetwork {
+		n.sharedNetwork = shared
+		n.ports = map[hostPort]int{}
+		for _, pi := range n.pods {
+			for _, p := range n.podPorts(pi) {
+				n.ports[p]++
+			}
+		}
+	}
+}
+
+// podPorts are the host ports pi occupies on this node.
+func (n *nodeInfo) podPorts(pi *podInfo) []hostPort {
+	if !n.sharedNetwork || len(pi.netPorts) == 0 {
+		return pi.ports
+	}
+	return append(append(make([]hostPort, 0, len(pi.ports)+len(pi.netPorts)), pi.ports...), pi.netPorts...)
 }
 
 // effectiveTaints returns the node's taints plus, for a node whose Ready
@@ -145,7 +210,7 @@ func (n *nodeInfo) addPod(pi *podInfo) {
 	n.pods[pi.pod.UID] = pi
 	n.requested.addResources(pi.req)
 	n.nonZeroRequested.addResources(pi.nonZero)
-	for _, p := range pi.ports {
+	for _, p := range n.podPorts(pi) {
 		n.ports[p]++
 	}
 	if pi.owner != "" {
@@ -160,7 +225,7 @@ func (n *nodeInfo) removePod(pi *podInfo) {
 	delete(n.pods, pi.pod.UID)
 	n.requested.subResources(pi.req)
 	n.nonZeroRequested.subResources(pi.nonZero)
-	for _, p := range pi.ports {
+	for _, p := range n.podPorts(pi) {
 		if n.ports[p]--; n.ports[p] <= 0 {
 			delete(n.ports, p)
 		}

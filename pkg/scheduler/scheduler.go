@@ -9,9 +9,13 @@
 // binding is written, so bindings run asynchronously without overcommitting.
 // Pods with PersistentVolumeClaims go through volume binding
 // (volumebinding.go: bound volumes' node affinity, WaitForFirstConsumer
-// claims get the chosen node and are bound before the pod). It does not
-// preempt, and does not implement inter-pod (anti-)affinity, topology
-// spread constraints or DRA.
+// claims get the chosen node and are bound before the pod).
+// On a node running herd's process runtime (status.nodeInfo.
+// containerRuntimeVersion "process://…") every pod shares the node's
+// network, so NodePorts counts declared containerPorts there as host ports,
+// as Kubernetes does for hostNetwork pods.
+// It does not preempt, and does not implement inter-pod (anti-)affinity,
+// topology spread constraints or DRA.
 package scheduler
 
 import (

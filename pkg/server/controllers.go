@@ -41,6 +41,7 @@ import (
 	"github.com/herd-project/herd/pkg/controller/namespace"
 	"github.com/herd-project/herd/pkg/controller/podgc"
 	"github.com/herd-project/herd/pkg/controller/replicaset"
+	"github.com/herd-project/herd/pkg/controller/replicationcontroller"
 	"github.com/herd-project/herd/pkg/controller/serviceaccount"
 	"github.com/herd-project/herd/pkg/controller/statefulset"
 	"github.com/herd-project/herd/pkg/controller/ttlafterfinished"
@@ -98,6 +99,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	vol := volumectrl.New(clientFor, client, f, recorder, clk)
 	sts := statefulset.New(clientFor("statefulset-controller"), f, recorder("statefulset-controller"), clk)
 	dsc := daemon.New(clientFor("daemon-set-controller"), f, recorder("daemonset-controller"), clk)
+	rc := replicationcontroller.New(clientFor("replication-controller"), f, recorder("replication-controller"), clk)
 
 	f.Start(ctx.Done())
 	go sa.Run(ctx, 2)
@@ -106,6 +108,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	go ttl.Run(ctx, 2)
 	go cron.Run(ctx, 16)
 	go rs.Run(ctx, 8)
+	go rc.Run(ctx, 2)
 	go deploy.Run(ctx, 8)
 	go dsc.Run(ctx, 4)
 	go gc.Run(ctx, 8)
@@ -128,6 +131,8 @@ type agentSetup struct {
 	nodeIP    string
 	runtime   string
 	simulated int
+	// missingImages: the simulated runtime fails to pull them.
+	missingImages []string
 }
 
 // startAgent runs the in-process node agent: its pods' runtime, its HTTPS
@@ -156,7 +161,7 @@ func startAgent(ctx context.Context, loopback *rest.Config, s agentSetup) error 
 	stateDir := filepath.Join(s.dataDir, "agent")
 	switch s.runtime {
 	case "simulated":
-		rt = simulated.New(simulated.Options{LogDir: filepath.Join(stateDir, "simulated-logs")})
+		rt = simulated.New(simulated.Options{LogDir: filepath.Join(stateDir, "simulated-logs"), MissingImages: s.missingImages})
 		if s.simulated > 0 {
 			names = names[:0]
 			for i := 0; i < s.simulated; i++ {

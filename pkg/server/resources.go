@@ -20,6 +20,7 @@ import (
 	"github.com/herd-project/herd/pkg/registry/core/persistentvolume"
 	"github.com/herd-project/herd/pkg/registry/core/persistentvolumeclaim"
 	"github.com/herd-project/herd/pkg/registry/core/pod"
+	"github.com/herd-project/herd/pkg/registry/core/replicationcontroller"
 	"github.com/herd-project/herd/pkg/registry/core/secret"
 	"github.com/herd-project/herd/pkg/registry/core/service"
 	"github.com/herd-project/herd/pkg/registry/core/serviceaccount"
@@ -52,6 +53,7 @@ func Definitions(eventTTL time.Duration, nodes *nodeConnector) []*registry.Defin
 		persistentvolume.Definition(),
 		deployment.Definition(),
 		replicaset.Definition(),
+		replicationcontroller.Definition(),
 		statefulset.Definition(),
 		daemonset.Definition(),
 		controllerrevision.Definition(),

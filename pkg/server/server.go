@@ -73,6 +73,9 @@ type Options struct {
 	// SimulatedNodes, with the simulated runtime, registers that many nodes
 	// sim-0000 … served by the one agent.
 	SimulatedNodes int
+	// SimulatedMissingImages, with the simulated runtime, are images whose
+	// pull fails (ErrImagePull, then ImagePullBackOff).
+	SimulatedMissingImages []string
 }
 
 // NodeTokenUser and NodeTokenGroup are the identity of the node token: like
@@ -256,7 +259,8 @@ func Run(ctx context.Context, o Options) error {
 	})
 	if !o.DisableAgent {
 		setup := agentSetup{dataDir: o.DataDir, ca: ca, files: files, apiHost: addr.IP, apiPort: addr.Port,
-			nodeName: o.NodeName, nodeIP: o.NodeIP, runtime: o.Runtime, simulated: o.SimulatedNodes}
+			nodeName: o.NodeName, nodeIP: o.NodeIP, runtime: o.Runtime, simulated: o.SimulatedNodes,
+			missingImages: o.SimulatedMissingImages}
 		srv.Generic.AddPostStartHookOrDie("herd-node-agent", func(hc genericapiserver.PostStartHookContext) error {
 			// The agent's node identity is authorized by the bootstrap policy.
 			select {

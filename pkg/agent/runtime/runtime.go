@@ -155,3 +155,17 @@ type Prober interface {
 type VolumeRefresher interface {
 	RefreshVolumes(ctx context.Context, pod *corev1.Pod) error
 }
+
+// Adopter is optionally implemented by a runtime that keeps no state of its
+// own across restarts (the simulated runtime, like kwok): the agent offers
+// it each container the API status shows running but the runtime does not
+// list, and the runtime takes it up again as the run id, started at
+// startedAt, instead of the agent reporting it lost. ok is false when the
+// runtime will not adopt it; the returned status may already be exited.
+type Adopter interface {
+	Adopt(pod *corev1.Pod, c *corev1.Container, id ContainerID, attempt int, startedAt time.Time) (status ContainerStatus, ok bool)
+}
+
+// ReasonErrImagePull is the StartError reason of an image that could not be
+// pulled; the agent reports ImagePullBackOff while it backs off.
+const ReasonErrImagePull = "ErrImagePull"

@@ -13,6 +13,7 @@ import (
 // RegisterDefaults registers the apps/v1 defaulting functions with the scheme
 // (each type and its list type).
 func RegisterDefaults(s *runtime.Scheme) {
+	registerReplicationControllerDefaults(s)
 	s.AddTypeDefaultingFunc(&appsv1.Deployment{}, func(obj interface{}) { SetDefaultsDeployment(obj.(*appsv1.Deployment)) })
 	s.AddTypeDefaultingFunc(&appsv1.DeploymentList{}, func(obj interface{}) {
 		l := obj.(*appsv1.DeploymentList)

@@ -458,12 +458,18 @@ func newPodFor(j *batchv1.Job, name string, ix int) *corev1.Pod {
 
 func TestIntervals(t *testing.T) {
 	a := intervals(nil).withIndexes([]int{5, 0, 1, 2, 3, 7, 8})
-	if a.String() != "0-3,5,7-8" || a.total() != 7 || !a.has(5) || a.has(4) || a.has(9) {
+	if a.String() != "0-3,5,7,8" || a.total() != 7 || !a.has(5) || a.has(4) || a.has(9) {
 		t.Fatalf("intervals = %s total %d", a, a.total())
 	}
 	b := parseIntervals("0-3,5,7-8,12", 10)
-	if b.String() != "0-3,5,7-8" {
+	if b.String() != "0-3,5,7,8" {
 		t.Fatalf("parse = %s", b)
+	}
+	// Kubernetes writes a range only for three or more consecutive indexes.
+	for in, want := range map[string]string{"0,1": "0,1", "0-1": "0,1", "0,1,2": "0-2", "0,1,3,4": "0,1,3,4", "3,4,6-8": "3,4,6-8", "9": "9"} {
+		if got := parseIntervals(in, 10).String(); got != want {
+			t.Errorf("parse(%q).String() = %q, want %q", in, got, want)
+		}
 	}
 	if got := parseIntervals("1,2,3", 10).String(); got != "1-3" {
 		t.Fatalf("merge adjacent = %s", got)

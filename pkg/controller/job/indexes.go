@@ -95,7 +95,8 @@ func (a intervals) total() int {
 	return n
 }
 
-// String renders the interval form: "1,3-5,7".
+// String renders Kubernetes' interval form: "1,3-5,7,8" — a range only for
+// three or more consecutive indexes, two consecutive ones as "7,8".
 func (a intervals) String() string {
 	var b strings.Builder
 	for i, iv := range a {
@@ -103,7 +104,11 @@ func (a intervals) String() string {
 			b.WriteByte(',')
 		}
 		b.WriteString(strconv.Itoa(iv.first))
-		if iv.last > iv.first {
+		switch {
+		case iv.last == iv.first+1:
+			b.WriteByte(',')
+			b.WriteString(strconv.Itoa(iv.last))
+		case iv.last > iv.first:
 			b.WriteByte('-')
 			b.WriteString(strconv.Itoa(iv.last))
 		}

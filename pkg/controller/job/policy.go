@@ -63,19 +63,15 @@ func hasBackoffLimitPerIndex(job *batchv1.Job) bool {
 	return isIndexed(job) && job.Spec.BackoffLimitPerIndex != nil
 }
 
-// finishTime is when a terminated pod finished: the latest container
-// termination, else the time its Ready condition went false, else its
-// deletion or creation time.
+// finishTime is when a terminated pod finished, as Kubernetes' Job
+// controller estimates it: the latest termination of its containers when
+// every regular container and every restartable (sidecar) init container
+// has terminated (plain init containers finished before the pod ran and do
+// not count); else the time its Ready condition went false; else its
+// deletion time minus the deletion grace period (the moment it was
+// deleted); else its creation time.
 func finishTime(p *corev1.Pod) time.Time {
-	var t time.Time
-	for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
-		for _, cs := range list {
-			if cs.State.Terminated != nil && cs.State.Terminated.FinishedAt.Time.After(t) {
-				t = cs.State.Terminated.FinishedAt.Time
-			}
-		}
-	}
-	if !t.IsZero() {
+	if t, ok := containersFinishTime(p); ok {
 		return t
 	}
 	for _, c := range p.Status.Conditions {
@@ -84,9 +80,45 @@ func finishTime(p *corev1.Pod) time.Time {
 		}
 	}
 	if p.DeletionTimestamp != nil {
-		return p.DeletionTimestamp.Time
+		return p.DeletionTimestamp.Time.Add(-time.Duration(ptr.Deref(p.DeletionGracePeriodSeconds, 0)) * time.Second)
 	}
 	return p.CreationTimestamp.Time
+}
+
+// containersFinishTime is the latest finishedAt of the pod's regular and
+// sidecar containers; ok is false when one of them has not terminated (or
+// has no finish time) or there is none.
+func containersFinishTime(p *corev1.Pod) (time.Time, bool) {
+	var latest time.Time
+	found := false
+	consider := func(cs corev1.ContainerStatus) bool {
+		term := cs.State.Terminated
+		if term == nil || term.FinishedAt.IsZero() {
+			return false
+		}
+		if !found || term.FinishedAt.Time.After(latest) {
+			latest, found = term.FinishedAt.Time, true
+		}
+		return true
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if !consider(cs) {
+			return time.Time{}, false
+		}
+	}
+	sidecars := map[string]bool{}
+	for i := range p.Spec.InitContainers {
+		c := &p.Spec.InitContainers[i]
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			sidecars[c.Name] = true
+		}
+	}
+	for _, cs := range p.Status.InitContainerStatuses {
+		if sidecars[cs.Name] && !consider(cs) {
+			return time.Time{}, false
+		}
+	}
+	return latest, found
 }
 
 func sortByFinishTime(pods []*corev1.Pod) {

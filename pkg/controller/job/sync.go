@@ -20,9 +20,13 @@ const orphanPrefix = "orphan-pod:"
 
 // syncCtx is what one sync of one Job knows and computes.
 type syncCtx struct {
-	job        *batchv1.Job
-	pods       []*corev1.Pod
-	activePods []*corev1.Pod
+	job *batchv1.Job
+	// statusEvents are the Normal events about a status change
+	// (Suspended, Resumed): sent once the status is written, so that a
+	// failed write and its retry do not send them twice.
+	statusEvents [][2]string
+	pods         []*corev1.Pod
+	activePods   []*corev1.Pod
 
 	succeeded, failed int32
 	ready             int32
@@ -232,11 +236,11 @@ func (c *Controller) syncJob(ctx context.Context, key string) error {
 				}
 				if setSuspended(job, corev1.ConditionTrue, ReasonJobSuspended, "Job suspended", c.clock.Now()) {
 					statusChanged = true
-					c.recorder.Event(job, corev1.EventTypeNormal, EventSuspended, "Job suspended")
+					jc.statusEvents = append(jc.statusEvents, [2]string{EventSuspended, "Job suspended"})
 				}
 			} else if setSuspended(job, corev1.ConditionFalse, ReasonJobResumed, "Job resumed", c.clock.Now()) {
 				statusChanged = true
-				c.recorder.Event(job, corev1.EventTypeNormal, EventResumed, "Job resumed")
+				jc.statusEvents = append(jc.statusEvents, [2]string{EventResumed, "Job resumed"})
 				// activeDeadlineSeconds counts continuous activity.
 				now := metav1.NewTime(c.clock.Now())
 				job.Status.StartTime = &now
@@ -251,6 +255,9 @@ func (c *Controller) syncJob(ctx context.Context, key string) error {
 	job.Status.Terminating = ptr.To(jc.terminating)
 	if err := c.trackStatus(ctx, jc, statusChanged); err != nil {
 		return errorf("tracking status: %w", err)
+	}
+	for _, ev := range jc.statusEvents {
+		c.recorder.Event(job, corev1.EventTypeNormal, ev[0], ev[1])
 	}
 	return manageErr
 }

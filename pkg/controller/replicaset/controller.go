@@ -18,9 +18,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
+	appsinformers "k8s.io/client-go/informers/apps/v1"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -53,9 +56,8 @@ const (
 )
 
 const (
-	podControllerUIDIndex = "replicasetPodControllerUID"
-	podOrphanIndex        = "replicasetPodOrphansByNamespace"
-	rsControllerUIDIndex  = "replicasetByControllerUID"
+	podOrphanIndex       = "replicasetPodOrphansByNamespace"
+	rsControllerUIDIndex = "replicasetByControllerUID"
 )
 
 var controllerKind = appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
@@ -72,6 +74,12 @@ type Controller struct {
 	recorder      record.EventRecorder
 	clock         clock.WithTicker
 	burstReplicas int
+	// kind is what the controller runs: apps/v1 ReplicaSet, or v1
+	// ReplicationController through the adapters of
+	// pkg/controller/replicationcontroller.
+	kind schema.GroupVersionKind
+	// podIndex names the pod index by controller UID of this kind.
+	podIndex string
 
 	rsLister   appslisters.ReplicaSetLister
 	rsIndexer  cache.Indexer
@@ -93,16 +101,26 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 
 // NewWithOptions is New with tunables.
 func NewWithOptions(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker, opts Options) *Controller {
+	return NewForKind(client, factory.Apps().V1().ReplicaSets(), factory.Core().V1().Pods(), recorder, clk, opts, controllerKind, "replicaset")
+}
+
+// NewForKind builds the controller for another kind with ReplicaSet
+// semantics, as Kubernetes' replication manager reuses the ReplicaSet
+// controller: rsInformer, client and recorder are adapters that present
+// that kind's objects as ReplicaSets; kind is what owner references name,
+// and name is the work queue's and the pod index's name.
+func NewForKind(client kubernetes.Interface, rsInformer appsinformers.ReplicaSetInformer, podInformer coreinformers.PodInformer,
+	recorder record.EventRecorder, clk clock.WithTicker, opts Options, kind schema.GroupVersionKind, name string) *Controller {
 	if opts.BurstReplicas <= 0 {
 		opts.BurstReplicas = BurstReplicas
 	}
-	rsInformer := factory.Apps().V1().ReplicaSets()
-	podInformer := factory.Core().V1().Pods()
 	c := &Controller{
 		client:        client,
 		recorder:      recorder,
 		clock:         clk,
 		burstReplicas: opts.BurstReplicas,
+		kind:          kind,
+		podIndex:      name + "PodControllerUID",
 		rsLister:      rsInformer.Lister(),
 		rsIndexer:     rsInformer.Informer().GetIndexer(),
 		podLister:     podInformer.Lister(),
@@ -111,12 +129,16 @@ func NewWithOptions(client kubernetes.Interface, factory informers.SharedInforme
 		expectations:  replication.NewExpectations(clk),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "replicaset", Clock: clk},
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: name, Clock: clk},
 		),
 	}
 	c.syncHandler = c.syncReplicaSet
 	_ = rsInformer.Informer().AddIndexers(cache.Indexers{rsControllerUIDIndex: indexRSByControllerUID})
-	_ = podInformer.Informer().AddIndexers(cache.Indexers{podControllerUIDIndex: indexPodByControllerUID, podOrphanIndex: indexOrphanPods})
+	// The pod informer is shared with the other kind's controller: the
+	// orphan index may exist already (the same function), the owner index
+	// is per kind.
+	_ = podInformer.Informer().AddIndexers(cache.Indexers{podOrphanIndex: indexOrphanPods})
+	_ = podInformer.Informer().AddIndexers(cache.Indexers{c.podIndex: indexPodByControllerUID(kind)})
 	_, _ = rsInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.addRS,
 		UpdateFunc: c.updateRS,
@@ -141,15 +163,19 @@ func indexRSByControllerUID(obj interface{}) ([]string, error) {
 	return nil, nil
 }
 
-func indexPodByControllerUID(obj interface{}) ([]string, error) {
-	p, ok := obj.(*corev1.Pod)
-	if !ok {
+// indexPodByControllerUID indexes pods by the UID of their controller of
+// kind.
+func indexPodByControllerUID(kind schema.GroupVersionKind) cache.IndexFunc {
+	return func(obj interface{}) ([]string, error) {
+		p, ok := obj.(*corev1.Pod)
+		if !ok {
+			return nil, nil
+		}
+		if ref := metav1.GetControllerOfNoCopy(p); ref != nil && ref.Kind == kind.Kind {
+			return []string{string(ref.UID)}, nil
+		}
 		return nil, nil
 	}
-	if ref := metav1.GetControllerOfNoCopy(p); ref != nil && ref.Kind == controllerKind.Kind {
-		return []string{string(ref.UID)}, nil
-	}
-	return nil, nil
 }
 
 func indexOrphanPods(obj interface{}) ([]string, error) {
@@ -258,7 +284,7 @@ func (c *Controller) deleteRS(obj interface{}) {
 
 // resolveControllerRef returns the ReplicaSet the ref points to, if it exists with that UID.
 func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerReference) *appsv1.ReplicaSet {
-	if ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
+	if ref.Kind != c.kind.Kind || ref.APIVersion != c.kind.GroupVersion().String() {
 		return nil
 	}
 	rs, err := c.rsLister.ReplicaSets(namespace).Get(ref.Name)
@@ -380,7 +406,7 @@ func (c *Controller) deletePod(obj interface{}) {
 
 // getRSPods returns the pods owned by rs plus the namespace's orphans.
 func (c *Controller) getRSPods(rs *appsv1.ReplicaSet) ([]*corev1.Pod, error) {
-	owned, err := c.podIndexer.ByIndex(podControllerUIDIndex, string(rs.UID))
+	owned, err := c.podIndexer.ByIndex(c.podIndex, string(rs.UID))
 	if err != nil {
 		return nil, err
 	}
@@ -420,7 +446,7 @@ func (c *Controller) getIndirectlyRelatedPods(rs *appsv1.ReplicaSet, own []*core
 		if !ok || sib.Namespace != rs.Namespace {
 			continue
 		}
-		pods, err := c.podIndexer.ByIndex(podControllerUIDIndex, string(sib.UID))
+		pods, err := c.podIndexer.ByIndex(c.podIndex, string(sib.UID))
 		if err != nil {
 			return nil, err
 		}
@@ -435,7 +461,7 @@ func (c *Controller) getIndirectlyRelatedPods(rs *appsv1.ReplicaSet, own []*core
 func (c *Controller) claimPods(ctx context.Context, rs *appsv1.ReplicaSet, selector labels.Selector, pods []*corev1.Pod) ([]*corev1.Pod, error) {
 	m := &replication.RefManager{
 		Controller:     rs,
-		ControllerKind: controllerKind,
+		ControllerKind: c.kind,
 		Selector:       selector,
 		CanAdopt: replication.RecheckDeletionTimestamp(func(ctx context.Context) (metav1.Object, error) {
 			return c.client.AppsV1().ReplicaSets(rs.Namespace).Get(ctx, rs.Name, metav1.GetOptions{})
@@ -519,7 +545,7 @@ func (c *Controller) manageReplicas(ctx context.Context, filteredPods []*corev1.
 		diff = min(-diff, c.burstReplicas)
 		c.expectations.ExpectCreations(key, diff)
 		logger.V(2).Info("Too few replicas", "replicaSet", key, "need", *rs.Spec.Replicas, "creating", diff)
-		ref := metav1.NewControllerRef(rs, controllerKind)
+		ref := metav1.NewControllerRef(rs, c.kind)
 		successes, err := replication.SlowStartBatch(diff, SlowStartInitialBatchSize, func() error {
 			pod, err := replication.CreatePod(ctx, func(ctx context.Context, p *corev1.Pod) (*corev1.Pod, error) {
 				return c.client.CoreV1().Pods(rs.Namespace).Create(ctx, p, metav1.CreateOptions{})
@@ -538,7 +564,7 @@ func (c *Controller) manageReplicas(ctx context.Context, filteredPods []*corev1.
 		if skipped := diff - successes; skipped > 0 {
 			// The pods that failed (and the batches never tried) will not
 			// show up in the informer: stop expecting them.
-			logger.V(2).Info("Slow-start failure. Skipping creation of pods, decrementing expectations", "podsSkipped", skipped, "kind", controllerKind, "replicaSet", key)
+			logger.V(2).Info("Slow-start failure. Skipping creation of pods, decrementing expectations", "podsSkipped", skipped, "kind", c.kind, "replicaSet", key)
 			for i := 0; i < skipped; i++ {
 				c.expectations.CreationObserved(key)
 			}

@@ -393,12 +393,18 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 	reply := strings.TrimSpace(string(answer))
 	if reply != "ok" {
 		_ = cmd.Wait()
-		cleanup(cg)
 		msg, isErr := strings.CutPrefix(reply, "error: ")
-		if !isErr {
-			shimErr, _ := os.ReadFile(filepath.Join(dir, shim.ShimLog))
-			msg = "the container shim exited without starting the container: " + strings.TrimSpace(string(shimErr))
+		if isErr {
+			// The shim ran but the container process could not start
+			// (command not found, a mount failed …): as with containerd,
+			// the run ends at once with StartError and exit code 128,
+			// and the agent's restart policy decides what comes next.
+			shim.RemoveCgroups(cg)
+			return r.startFailed(id, dir, meta, spec, msg)
 		}
+		shimErr, _ := os.ReadFile(filepath.Join(dir, shim.ShimLog))
+		cleanup(cg)
+		msg = "the container shim exited without starting the container: " + strings.TrimSpace(string(shimErr))
 		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "RunContainerError", Message: msg}
 	}
 	var st shim.State
@@ -416,6 +422,32 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 	}()
 	return statusFrom(ru, nil), nil
 }
+
+// startErrorExitCode is the exit code containerd reports for a container
+// whose process could not be started.
+const startErrorExitCode = 128
+
+// startFailed records a run whose process never started: exit.json keeps
+// the StartError (so the run is listed again after a restart) and the exit
+// is delivered like any other.
+func (r *Runtime) startFailed(id runtime.ContainerID, dir string, meta shim.RunMeta, spec shim.RunSpec, msg string) (runtime.ContainerStatus, error) {
+	es := shim.ExitStatus{ExitCode: startErrorExitCode, FinishedAt: r.clk.Now(), Reason: reasonStartError,
+		Message: "unable to start container process: " + msg}
+	if err := shim.WriteJSON(filepath.Join(dir, shim.ExitFile), es); err != nil {
+		_ = os.RemoveAll(dir)
+		return runtime.ContainerStatus{}, err
+	}
+	ru := &run{id: id, dir: dir, meta: meta, spec: spec, done: make(chan struct{})}
+	r.mu.Lock()
+	r.runs[id] = ru
+	r.mu.Unlock()
+	r.finish(ru, es, true)
+	return ru.final, nil
+}
+
+// reasonStartError is the terminated reason of a container whose process
+// could not be started.
+const reasonStartError = "StartError"
 
 // collect reads a run's exit status once its shim is gone and delivers it.
 func (r *Runtime) collect(ru *run) {
@@ -452,6 +484,10 @@ func statusFrom(ru *run, es *shim.ExitStatus) runtime.ContainerStatus {
 		return st
 	}
 	st.State = runtime.StateExited
+	if es.Reason == reasonStartError {
+		// Never started: containerd reports the Unix epoch.
+		st.StartedAt = time.Unix(0, 0).UTC()
+	}
 	st.FinishedAt = es.FinishedAt
 	st.ExitCode = es.ExitCode
 	st.Message = es.Message

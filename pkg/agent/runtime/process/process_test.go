@@ -177,7 +177,6 @@ func TestStartErrors(t *testing.T) {
 	}{
 		{noCmd, "CreateContainerError", "herd's process runtime runs the container's command on the host and cannot run image nginx:1.27's entrypoint: give the container a command"},
 		{missingCM, "CreateContainerConfigError", `configmap "x" not found`},
-		{notFound, "RunContainerError", `exec: "no-such-command-herd": executable file not found in $PATH`},
 	}
 	for i, tc := range cases {
 		pod := testPod(fmt.Sprintf("uid-err-%d", i), tc.c)
@@ -193,6 +192,36 @@ func TestStartErrors(t *testing.T) {
 	list, _ := r.ListContainers(ctx)
 	if len(list) != 0 {
 		t.Errorf("failed starts left runs: %+v", list)
+	}
+
+	// A command that does not exist: the run exists and ended at once with
+	// containerd's StartError, exit code 128, reported on Exits too.
+	pod := testPod("uid-start-error", notFound)
+	if err := r.PreparePod(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.StartContainer(ctx, pod, &pod.Spec.Containers[0], runtime.StartOptions{})
+	if err != nil {
+		t.Fatalf("StartContainer: %v", err)
+	}
+	wantMsg := `unable to start container process: exec: "no-such-command-herd": executable file not found in $PATH`
+	if st.State != runtime.StateExited || st.ExitCode != 128 || st.Reason != "StartError" || st.Message != wantMsg ||
+		!st.StartedAt.Equal(time.Unix(0, 0)) || st.FinishedAt.IsZero() {
+		t.Errorf("status %+v", st)
+	}
+	select {
+	case ex := <-r.Exits():
+		if ex.ID != st.ID || ex.Reason != "StartError" {
+			t.Errorf("exit %+v", ex)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit delivered")
+	}
+	// A restarted runtime lists it the same.
+	r2 := newRuntime(t, r.cfg.StateDir, nil)
+	list, _ = r2.ListContainers(ctx)
+	if len(list) != 1 || list[0].Reason != "StartError" || list[0].ExitCode != 128 || !list[0].StartedAt.Equal(time.Unix(0, 0)) {
+		t.Errorf("after restart: %+v", list)
 	}
 }
 

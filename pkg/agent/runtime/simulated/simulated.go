@@ -23,6 +23,12 @@
 //	oom                 "true": a run ends as OOMKilled with exit code 137
 //	                    after duration.
 //	start-error         message: starting fails with CreateContainerError.
+//	image-pull-error    message (or "true"): pulling the image fails:
+//	                    ErrImagePull, then ImagePullBackOff with back-off,
+//	                    as with an image the registry does not have.
+//	                    Options.MissingImages (herd server
+//	                    --simulated-missing-images) marks images missing
+//	                    for every pod.
 //	config-error        message: starting fails with
 //	                    CreateContainerConfigError.
 //	readiness-delay     Go duration: readiness probes fail until the run has
@@ -38,6 +44,14 @@
 //	stop-exit-code      exit code of a run that exits after SIGTERM
 //	                    (default 0).
 //
+// Integer values are range-checked (exit codes 0–255, fail-attempts ≥ 0)
+// and durations must not be negative: a bad value fails the start with
+// CreateContainerConfigError and a message naming the annotation.
+//
+// The runtime keeps nothing on disk: after a restart of the server, the
+// agent hands it every run the API shows running (runtime.Adopter) and the
+// run goes on, its end timed from its original start.
+//
 // Every run writes CRI-format log lines ("simulated container x started",
 // "... exited with code N") to LogPath so that logs work.
 package simulated
@@ -48,6 +62,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,6 +72,9 @@ import (
 
 	"github.com/herd-project/herd/pkg/agent/runtime"
 )
+
+// runIDPrefix starts the id of every simulated run.
+const runIDPrefix = "sim-"
 
 // AnnotationPrefix starts every annotation the simulated runtime reads.
 const AnnotationPrefix = "simulate.herd.dev/"
@@ -73,6 +91,9 @@ type Options struct {
 	DefaultDuration time.Duration
 	// DisableLogs skips writing log files (for very large benchmarks).
 	DisableLogs bool
+	// MissingImages are images whose pull fails (ErrImagePull, then
+	// ImagePullBackOff), as if the registry did not have them.
+	MissingImages []string
 }
 
 // Runtime is the simulated runtime. It is safe for concurrent use.
@@ -114,6 +135,7 @@ type behaviour struct {
 
 var _ runtime.Runtime = (*Runtime)(nil)
 var _ runtime.Prober = (*Runtime)(nil)
+var _ runtime.Adopter = (*Runtime)(nil)
 
 // New returns a simulated runtime.
 func New(opts Options) *Runtime {
@@ -174,23 +196,36 @@ func durationAnnotation(pod *corev1.Pod, container, key string, def time.Duratio
 		return def, nil
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
+	if err != nil {
 		return 0, fmt.Errorf("annotation %s%s: invalid duration %q", AnnotationPrefix, key, v)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("annotation %s%s: duration %q must not be negative", AnnotationPrefix, key, v)
 	}
 	return d, nil
 }
 
-func intAnnotation(pod *corev1.Pod, container, key string, def int) (int, error) {
+// intAnnotation reads an integer annotation in [min, max].
+func intAnnotation(pod *corev1.Pod, container, key string, def, min, max int) (int, error) {
 	v, ok := annotation(pod, container, key)
 	if !ok {
 		return def, nil
 	}
-	n, err := strconv.Atoi(v)
+	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("annotation %s%s: invalid integer %q", AnnotationPrefix, key, v)
 	}
-	return n, nil
+	if n < int64(min) || n > int64(max) {
+		return 0, fmt.Errorf("annotation %s%s: %q is out of range: must be between %d and %d", AnnotationPrefix, key, v, min, max)
+	}
+	return int(n), nil
 }
+
+const (
+	maxExitCode = 255
+	// maxAttempts bounds fail-attempts (a restart count is an int32).
+	maxAttempts = 1<<31 - 1
+)
 
 func restartsAlways(pod *corev1.Pod, c *corev1.Container) bool {
 	for i := range pod.Spec.InitContainers {
@@ -218,10 +253,10 @@ func (r *Runtime) behaviourFor(pod *corev1.Pod, c *corev1.Container, attempt int
 	b.duration = d
 	_, hasExit := annotation(pod, c.Name, "exit-code")
 	b.forever = restartsAlways(pod, c) && !hasDuration && !hasExit
-	code, e := intAnnotation(pod, c.Name, "exit-code", 0)
+	code, e := intAnnotation(pod, c.Name, "exit-code", 0, 0, maxExitCode)
 	fail(e)
 	if _, ok := annotation(pod, c.Name, "fail-attempts"); ok {
-		n, e := intAnnotation(pod, c.Name, "fail-attempts", 1)
+		n, e := intAnnotation(pod, c.Name, "fail-attempts", 1, 0, maxAttempts)
 		fail(e)
 		if code == 0 {
 			code = 1
@@ -249,11 +284,11 @@ func (r *Runtime) behaviourFor(pod *corev1.Pod, c *corev1.Container, attempt int
 	if v, ok := annotation(pod, c.Name, "probe-fail"); ok && v == "true" {
 		b.probeFail = true
 	}
-	b.execExitCode, e = intAnnotation(pod, c.Name, "exec-exit-code", 0)
+	b.execExitCode, e = intAnnotation(pod, c.Name, "exec-exit-code", 0, 0, maxExitCode)
 	fail(e)
 	b.stopDelay, e = durationAnnotation(pod, c.Name, "stop-delay", 0)
 	fail(e)
-	sc, e := intAnnotation(pod, c.Name, "stop-exit-code", 0)
+	sc, e := intAnnotation(pod, c.Name, "stop-exit-code", 0, 0, maxExitCode)
 	fail(e)
 	b.stopExitCode = int32(sc)
 	return b, err
@@ -267,6 +302,9 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 	if v, ok := annotation(pod, c.Name, "start-error"); ok {
 		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "CreateContainerError", Message: v}
 	}
+	if msg, failed := r.imagePullError(pod, c); failed {
+		return runtime.ContainerStatus{}, &runtime.StartError{Reason: runtime.ReasonErrImagePull, Message: msg}
+	}
 	beh, err := r.behaviourFor(pod, c, opts.Attempt)
 	if err != nil {
 		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "CreateContainerConfigError", Message: err.Error()}
@@ -274,11 +312,40 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 	now := r.clk.Now()
 	r.mu.Lock()
 	r.seq++
-	id := runtime.ContainerID(fmt.Sprintf("sim-%s-%s-%d-%d", pod.UID, c.Name, opts.Attempt, r.seq))
+	id := runtime.ContainerID(fmt.Sprintf(runIDPrefix+"%s-%s-%d-%d", pod.UID, c.Name, opts.Attempt, r.seq))
+	r.mu.Unlock()
+	started := r.startRun(pod, c, id, opts.Attempt, now, beh, now)
+	r.writeLog(started, now, fmt.Sprintf("simulated container %s started (attempt %d)", c.Name, opts.Attempt))
+	return started, nil
+}
+
+// imagePullError says whether pulling c's image fails: the image-pull-error
+// annotation (its value is the message) or an image in
+// Options.MissingImages.
+func (r *Runtime) imagePullError(pod *corev1.Pod, c *corev1.Container) (string, bool) {
+	if v, ok := annotation(pod, c.Name, "image-pull-error"); ok {
+		if v == "" || v == "true" {
+			v = fmt.Sprintf("failed to pull and unpack image %q: simulated image pull failure", c.Image)
+		}
+		return v, true
+	}
+	for _, img := range r.opts.MissingImages {
+		if img == c.Image {
+			return fmt.Sprintf("failed to pull and unpack image %q: not found (marked missing with --simulated-missing-images)", c.Image), true
+		}
+	}
+	return "", false
+}
+
+// startRun registers a run started at startedAt and, unless it runs until
+// stopped, arranges its end (at once when that time has passed). It
+// returns the run's status, which may already be exited.
+func (r *Runtime) startRun(pod *corev1.Pod, c *corev1.Container, id runtime.ContainerID, attempt int, startedAt time.Time, beh behaviour, now time.Time) runtime.ContainerStatus {
+	r.mu.Lock()
 	ru := &run{
 		status: runtime.ContainerStatus{
 			ID: id, PodUID: pod.UID, PodNamespace: pod.Namespace, PodName: pod.Name,
-			Name: c.Name, Attempt: opts.Attempt, State: runtime.StateRunning, StartedAt: now,
+			Name: c.Name, Attempt: attempt, State: runtime.StateRunning, StartedAt: startedAt,
 		},
 		beh:  beh,
 		done: make(chan struct{}),
@@ -290,7 +357,6 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 	r.pods[pod.UID][id] = ru
 	started := ru.status
 	r.mu.Unlock()
-	r.writeLog(ru.status, now, fmt.Sprintf("simulated container %s started (attempt %d)", c.Name, opts.Attempt))
 
 	if !beh.forever {
 		code, reason := beh.exitCode, "Completed"
@@ -299,8 +365,8 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 		} else if code != 0 {
 			reason = "Error"
 		}
-		finishAt := now.Add(beh.duration)
-		if beh.duration == 0 {
+		finishAt := startedAt.Add(beh.duration)
+		if left := finishAt.Sub(now); left <= 0 {
 			// Ended before StartContainer returns: report the end at once
 			// (it is also delivered on Exits).
 			r.finish(ru, code, reason, finishAt, false)
@@ -308,10 +374,31 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 			started = ru.status
 			r.mu.Unlock()
 		} else {
-			r.setTimer(ru, r.afterFunc(beh.duration, func() { r.finish(ru, code, reason, finishAt, true) }))
+			r.setTimer(ru, r.afterFunc(left, func() { r.finish(ru, code, reason, finishAt, true) }))
 		}
 	}
-	return started, nil
+	return started
+}
+
+// Adopt implements runtime.Adopter: a simulated run the API shows running
+// (the server restarted; this runtime keeps nothing on disk) goes on as it
+// would have, its end timed from its original start, as kwok's pods survive
+// a control-plane restart. Only its own runs (ids "sim-…") are adopted.
+func (r *Runtime) Adopt(pod *corev1.Pod, c *corev1.Container, id runtime.ContainerID, attempt int, startedAt time.Time) (runtime.ContainerStatus, bool) {
+	if !strings.HasPrefix(string(id), runIDPrefix) {
+		return runtime.ContainerStatus{}, false
+	}
+	beh, err := r.behaviourFor(pod, c, attempt)
+	if err != nil {
+		return runtime.ContainerStatus{}, false
+	}
+	r.mu.Lock()
+	_, known := r.runs[id]
+	r.mu.Unlock()
+	if known {
+		return runtime.ContainerStatus{}, false
+	}
+	return r.startRun(pod, c, id, attempt, startedAt, beh, r.clk.Now()), true
 }
 
 // afterFunc runs f after d on the runtime's clock. Callbacks must not read

@@ -206,3 +206,89 @@ func TestInstantExitReportedByStart(t *testing.T) {
 	}
 	noExit(t, r)
 }
+
+// Annotation values are range-checked: no wrap-around, no negative codes
+// or durations; a bad value is a CreateContainerConfigError naming it.
+func TestAnnotationRanges(t *testing.T) {
+	r := New(Options{LogDir: t.TempDir(), Clock: clocktesting.NewFakeClock(t0)})
+	for ann, want := range map[string]string{
+		"exit-code=99999999999":  `annotation simulate.herd.dev/exit-code: "99999999999" is out of range: must be between 0 and 255`,
+		"exit-code=-1":           `annotation simulate.herd.dev/exit-code: "-1" is out of range: must be between 0 and 255`,
+		"exit-code=256":          `annotation simulate.herd.dev/exit-code: "256" is out of range: must be between 0 and 255`,
+		"stop-exit-code=300":     `annotation simulate.herd.dev/stop-exit-code: "300" is out of range: must be between 0 and 255`,
+		"exec-exit-code=-3":      `annotation simulate.herd.dev/exec-exit-code: "-3" is out of range: must be between 0 and 255`,
+		"fail-attempts=-1":       `annotation simulate.herd.dev/fail-attempts: "-1" is out of range: must be between 0 and 2147483647`,
+		"duration=-1s":           `annotation simulate.herd.dev/duration: duration "-1s" must not be negative`,
+		"readiness-delay=banana": `annotation simulate.herd.dev/readiness-delay: invalid duration "banana"`,
+	} {
+		k, v, _ := strings.Cut(ann, "=")
+		p := pod(corev1.RestartPolicyNever, map[string]string{AnnotationPrefix + k: v})
+		_, err := r.StartContainer(context.Background(), p, &p.Spec.Containers[0], runtime.StartOptions{})
+		var se *runtime.StartError
+		if !errors.As(err, &se) || se.Reason != "CreateContainerConfigError" || se.Message != want {
+			t.Errorf("%s: got %v, want %s", ann, err, want)
+		}
+	}
+	p := pod(corev1.RestartPolicyNever, map[string]string{AnnotationPrefix + "exit-code": "255"})
+	if st, err := r.StartContainer(context.Background(), p, &p.Spec.Containers[0], runtime.StartOptions{}); err != nil || st.ExitCode != 255 {
+		t.Errorf("exit-code 255: %+v, %v", st, err)
+	}
+}
+
+// The image-pull-error annotation and Options.MissingImages fail the start
+// with ErrImagePull.
+func TestImagePullErrors(t *testing.T) {
+	r := New(Options{LogDir: t.TempDir(), Clock: clocktesting.NewFakeClock(t0), MissingImages: []string{"registry.example/gone:1"}})
+	p := pod(corev1.RestartPolicyAlways, map[string]string{AnnotationPrefix + "image-pull-error.a": "manifest unknown"})
+	p.Spec.Containers[0].Image = "nginx:1"
+	p.Spec.Containers[1].Image = "registry.example/gone:1"
+	var se *runtime.StartError
+	if _, err := r.StartContainer(context.Background(), p, &p.Spec.Containers[0], runtime.StartOptions{}); !errors.As(err, &se) ||
+		se.Reason != "ErrImagePull" || se.Message != "manifest unknown" {
+		t.Errorf("annotated: %v", err)
+	}
+	if _, err := r.StartContainer(context.Background(), p, &p.Spec.Containers[1], runtime.StartOptions{}); !errors.As(err, &se) ||
+		se.Reason != "ErrImagePull" || !strings.Contains(se.Message, `"registry.example/gone:1": not found`) {
+		t.Errorf("missing image: %v", err)
+	}
+	p.Spec.Containers[1].Image = "registry.example/gone:2"
+	if _, err := r.StartContainer(context.Background(), p, &p.Spec.Containers[1], runtime.StartOptions{}); err != nil {
+		t.Errorf("present image: %v", err)
+	}
+}
+
+// A run adopted after a restart goes on: forever runs keep running, timed
+// runs end at their original start plus duration (at once if past).
+func TestAdopt(t *testing.T) {
+	clk := clocktesting.NewFakeClock(t0)
+	r := New(Options{LogDir: t.TempDir(), Clock: clk})
+	p := pod(corev1.RestartPolicyNever, map[string]string{AnnotationPrefix + "duration.a": "10s", AnnotationPrefix + "duration.b": "3s"})
+	st, ok := r.Adopt(p, &p.Spec.Containers[0], "sim-old-a", 2, t0.Add(-5*time.Second))
+	if !ok || st.State != runtime.StateRunning || st.ID != "sim-old-a" || st.Attempt != 2 || !st.StartedAt.Equal(t0.Add(-5*time.Second)) {
+		t.Fatalf("adopted %+v %v", st, ok)
+	}
+	if _, ok := r.Adopt(p, &p.Spec.Containers[0], "sim-old-a", 2, t0); ok {
+		t.Error("adopted the same run twice")
+	}
+	stb, ok := r.Adopt(p, &p.Spec.Containers[1], "sim-old-b", 0, t0.Add(-5*time.Second))
+	if !ok || stb.State != runtime.StateExited || !stb.FinishedAt.Equal(t0.Add(-2*time.Second)) {
+		t.Fatalf("past its end: %+v", stb)
+	}
+	if ex := exit(t, r); ex.ID != "sim-old-b" {
+		t.Fatalf("exit %+v", ex)
+	}
+	time.Sleep(20 * time.Millisecond)
+	clk.Step(5 * time.Second)
+	if ex := exit(t, r); ex.ID != "sim-old-a" || ex.ExitCode != 0 || !ex.FinishedAt.Equal(t0.Add(5*time.Second)) {
+		t.Fatalf("exit %+v", ex)
+	}
+	always := pod(corev1.RestartPolicyAlways, nil)
+	if st, ok := r.Adopt(always, &always.Spec.Containers[0], "sim-old-c", 0, t0); !ok || st.State != runtime.StateRunning {
+		t.Fatalf("forever %+v", st)
+	}
+	noExit(t, r)
+	bad := pod(corev1.RestartPolicyNever, map[string]string{AnnotationPrefix + "exit-code": "-1"})
+	if _, ok := r.Adopt(bad, &bad.Spec.Containers[0], "sim-old-d", 0, t0); ok {
+		t.Error("adopted a run with a bad annotation")
+	}
+}
