@@ -14,17 +14,21 @@ import (
 	"github.com/herd-project/herd/pkg/registry/coordination/lease"
 	"github.com/herd-project/herd/pkg/registry/core/configmap"
 	"github.com/herd-project/herd/pkg/registry/core/endpoints"
+	"github.com/herd-project/herd/pkg/registry/core/limitrange"
 	coreevent "github.com/herd-project/herd/pkg/registry/core/event"
 	"github.com/herd-project/herd/pkg/registry/core/namespace"
 	"github.com/herd-project/herd/pkg/registry/core/node"
 	"github.com/herd-project/herd/pkg/registry/core/persistentvolume"
 	"github.com/herd-project/herd/pkg/registry/core/persistentvolumeclaim"
 	"github.com/herd-project/herd/pkg/registry/core/pod"
+	"github.com/herd-project/herd/pkg/registry/core/resourcequota"
 	"github.com/herd-project/herd/pkg/registry/core/secret"
 	"github.com/herd-project/herd/pkg/registry/core/service"
 	"github.com/herd-project/herd/pkg/registry/core/serviceaccount"
 	"github.com/herd-project/herd/pkg/registry/discovery/endpointslice"
 	eventsevent "github.com/herd-project/herd/pkg/registry/events/event"
+	"github.com/herd-project/herd/pkg/registry/flowcontrol/flowschema"
+	"github.com/herd-project/herd/pkg/registry/flowcontrol/prioritylevelconfiguration"
 )
 
 // Definitions lists every resource herd serves.
@@ -51,5 +55,9 @@ func Definitions(eventTTL time.Duration, nodes pod.NodeConnector) []*registry.De
 		lease.Definition(),
 		endpointslice.Definition(),
 		eventsevent.Definition(eventTTL),
+		resourcequota.Definition(),
+		limitrange.Definition(),
+		flowschema.Definition(),
+		prioritylevelconfiguration.Definition(),
 	}
 }
