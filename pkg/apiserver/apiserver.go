@@ -41,6 +41,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	restclient "k8s.io/client-go/rest"
 
+	"github.com/herd-project/herd/pkg/admission/limits"
 	"github.com/herd-project/herd/pkg/generated/openapi"
 	"github.com/herd-project/herd/pkg/registry"
 	"github.com/herd-project/herd/pkg/scheme"
@@ -166,7 +167,12 @@ func New(c Config) (*Server, error) {
 	if err := nsLifecycle.ValidateInitialization(); err != nil {
 		return nil, err
 	}
-	cfg.AdmissionControl = admission.NewChainHandler(nsLifecycle)
+	// Then LimitRanger and ResourceQuota.
+	limitPlugins, err := limits.Plugins(client, factory, stopHealth)
+	if err != nil {
+		return nil, err
+	}
+	cfg.AdmissionControl = admission.NewChainHandler(append([]admission.Interface{nsLifecycle}, limitPlugins...)...)
 
 	completed := cfg.Complete()
 	gs, err := completed.New("herd-apiserver", genericapiserver.NewEmptyDelegate())

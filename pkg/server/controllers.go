@@ -36,6 +36,7 @@ import (
 	"github.com/herd-project/herd/pkg/controller/namespace"
 	"github.com/herd-project/herd/pkg/controller/podgc"
 	"github.com/herd-project/herd/pkg/controller/replicaset"
+	"github.com/herd-project/herd/pkg/controller/resourcequota"
 	"github.com/herd-project/herd/pkg/controller/serviceaccount"
 	"github.com/herd-project/herd/pkg/controller/ttlafterfinished"
 	"github.com/herd-project/herd/pkg/pki"
@@ -74,6 +75,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server) error {
 	gc := garbagecollector.New(client, md, disc, recorder("garbage-collector-controller"), garbagecollector.Options{})
 	ns := namespace.New(client, md, disc, f.Core().V1().Namespaces(), clk)
 	pgc := podgc.New(client, f, clk, podgc.Options{})
+	quotas := resourcequota.New(client, f, clk, resourcequota.Options{})
 
 	f.Start(ctx.Done())
 	go sa.Run(ctx, 2)
@@ -86,6 +88,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server) error {
 	go gc.Run(ctx, 8)
 	go ns.Run(ctx, 4)
 	go pgc.Run(ctx, 1)
+	go quotas.Run(ctx, 5)
 	return nil
 }
 
