@@ -155,6 +155,7 @@ func New(c Config) (*Server, error) {
 	}
 	factory := informers.NewSharedInformerFactory(client, 0)
 	cfg.SharedInformerFactory = factory
+	enablePriorityAndFairness(cfg, factory, client)
 
 	// Admission: namespace lifecycle (no objects in missing or terminating
 	// namespaces; default, kube-system and kube-public cannot be deleted).
@@ -183,6 +184,7 @@ func New(c Config) (*Server, error) {
 		factory.Start(ctx.Done())
 		return nil
 	})
+	addFlowControlBootstrap(gs, client)
 	gs.AddPreShutdownHookOrDie("stop-etcd-checks", func() error {
 		close(stopHealth)
 		return nil
