@@ -65,6 +65,10 @@ type Controller struct {
 	// watched are the resources whose changes replenish quotas.
 	watched map[schema.GroupResource]bool
 	stop    <-chan struct{}
+
+	discoveryMu     sync.Mutex
+	servedResources map[schema.GroupVersionResource]bool
+	discoveredAt    time.Time
 }
 
 // New wires the controller to the informers of factory. Build it before
@@ -92,7 +96,15 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, c
 	if c.resync <= 0 {
 		c.resync = DefaultResyncPeriod
 	}
-	c.listers = generic.ListerFuncForResourceFunc(factory.ForResource)
+	informerListers := generic.ListerFuncForResourceFunc(factory.ForResource)
+	// Informers only for served resources: one that never syncs would hold
+	// the server's readiness.
+	c.listers = func(gvr schema.GroupVersionResource) (cache.GenericLister, error) {
+		if !c.served(gvr) {
+			return nil, fmt.Errorf("%s is not served", gvr.GroupResource())
+		}
+		return informerListers(gvr)
+	}
 	c.registry = generic.NewRegistry(quota.NewEvaluators(c.listers, clk))
 	rqInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: c.enqueue,
@@ -104,10 +116,33 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, c
 			}
 		},
 	})
-	for _, e := range c.registry.List() {
-		c.watch(e.GroupResource(), e)
-	}
 	return c
+}
+
+// served reports whether the server serves gvr, from discovery (refreshed
+// at most every 30 s).
+func (c *Controller) served(gvr schema.GroupVersionResource) bool {
+	c.discoveryMu.Lock()
+	defer c.discoveryMu.Unlock()
+	now := c.clock.Now()
+	if c.servedResources == nil || now.Sub(c.discoveredAt) > 30*time.Second {
+		_, lists, err := c.client.Discovery().ServerGroupsAndResources()
+		if err != nil && len(lists) == 0 {
+			return false
+		}
+		c.servedResources = map[schema.GroupVersionResource]bool{}
+		for _, l := range lists {
+			gv, err := schema.ParseGroupVersion(l.GroupVersion)
+			if err != nil {
+				continue
+			}
+			for _, r := range l.APIResources {
+				c.servedResources[gv.WithResource(r.Name)] = true
+			}
+		}
+		c.discoveredAt = now
+	}
+	return c.servedResources[gvr]
 }
 
 // watch replenishes the quotas of a namespace when an object of gr is
@@ -118,6 +153,9 @@ func (c *Controller) watch(gr schema.GroupResource, e quotav1.Evaluator) bool {
 	}
 	v, ok := c.versions[gr.Group]
 	if !ok {
+		return false
+	}
+	if !c.served(gr.WithVersion(v)) {
 		return false
 	}
 	inf, err := c.factory.ForResource(gr.WithVersion(v))
@@ -187,8 +225,12 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	logger.V(2).Info("Starting resource quota controller")
 	c.mu.Lock()
 	c.stop = ctx.Done()
+	for _, e := range c.registry.List() {
+		c.watch(e.GroupResource(), e)
+	}
 	synced := append([]cache.InformerSynced(nil), c.synced...)
 	c.mu.Unlock()
+	c.factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return
 	}
@@ -295,6 +337,9 @@ func (c *Controller) ensureObjectCountEvaluators(hard corev1.ResourceList) quota
 			continue
 		}
 		gvr := gr.WithVersion(v)
+		if !c.served(gvr) {
+			continue
+		}
 		if _, err := c.factory.ForResource(gvr); err != nil {
 			continue
 		}
