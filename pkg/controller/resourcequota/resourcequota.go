@@ -292,7 +292,10 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	registry := c.ensureObjectCountEvaluators(rq.Spec.Hard)
+	registry, synced := c.ensureObjectCountEvaluators(rq.Spec.Hard)
+	if len(synced) > 0 && !cache.WaitForCacheSync(ctx.Done(), synced...) {
+		return fmt.Errorf("caches for quota %s did not sync", key)
+	}
 
 	hard := quotav1.Add(corev1.ResourceList{}, rq.Spec.Hard)
 	used := corev1.ResourceList{}
@@ -318,11 +321,12 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 
 // ensureObjectCountEvaluators adds a counting evaluator (and an informer)
 // for each count/<resource>.<group> the registry does not know yet, and
-// returns a snapshot of the registry for one calculation.
-func (c *Controller) ensureObjectCountEvaluators(hard corev1.ResourceList) quotav1.Registry {
+// returns a snapshot of the registry for one calculation and the
+// HasSynced of the informers it started.
+func (c *Controller) ensureObjectCountEvaluators(hard corev1.ResourceList) (quotav1.Registry, []cache.InformerSynced) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	started := false
+	var started []cache.InformerSynced
 	for name := range hard {
 		s := string(name)
 		if !strings.HasPrefix(s, "count/") {
@@ -340,16 +344,17 @@ func (c *Controller) ensureObjectCountEvaluators(hard corev1.ResourceList) quota
 		if !c.served(gvr) {
 			continue
 		}
-		if _, err := c.factory.ForResource(gvr); err != nil {
+		inf, err := c.factory.ForResource(gvr)
+		if err != nil {
 			continue
 		}
 		e := generic.NewObjectCountEvaluator(gr, generic.ListResourceUsingListerFunc(c.listers, gvr), "")
 		c.registry.Add(e)
 		c.watch(gr, e)
-		started = true
+		started = append(started, inf.Informer().HasSynced)
 	}
-	if started && c.stop != nil {
+	if len(started) > 0 && c.stop != nil {
 		c.factory.Start(c.stop)
 	}
-	return generic.NewRegistry(c.registry.List())
+	return generic.NewRegistry(c.registry.List()), started
 }
