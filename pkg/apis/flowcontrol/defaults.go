@@ -25,18 +25,18 @@ func SetDefaultsFlowSchema(fs *flowcontrolv1.FlowSchema) {
 func SetDefaultsPriorityLevelConfiguration(pl *flowcontrolv1.PriorityLevelConfiguration) {
 	if e := pl.Spec.Exempt; e != nil {
 		if e.NominalConcurrencyShares == nil {
-			e.NominalConcurrencyShares = ptr(int32(0))
+			e.NominalConcurrencyShares = int32Ptr(0)
 		}
 		if e.LendablePercent == nil {
-			e.LendablePercent = ptr(int32(0))
+			e.LendablePercent = int32Ptr(0)
 		}
 	}
 	if l := pl.Spec.Limited; l != nil {
 		if l.NominalConcurrencyShares == nil {
-			l.NominalConcurrencyShares = ptr(int32(defaultNominalConcurrencyShares))
+			l.NominalConcurrencyShares = int32Ptr(defaultNominalConcurrencyShares)
 		}
 		if l.LendablePercent == nil {
-			l.LendablePercent = ptr(int32(0))
+			l.LendablePercent = int32Ptr(0)
 		}
 		if q := l.LimitResponse.Queuing; q != nil {
 			if q.Queues == 0 {
@@ -52,4 +52,4 @@ func SetDefaultsPriorityLevelConfiguration(pl *flowcontrolv1.PriorityLevelConfig
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
+func int32Ptr(v int32) *int32 { return &v }
