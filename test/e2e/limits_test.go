@@ -283,3 +283,33 @@ spec:
 		t.Fatalf("invalid priority level: err=%v\n%s", err, out)
 	}
 }
+
+// TestQuotaReplicaSet: a ReplicaSet refused by quota records FailedCreate
+// with the quota's message, and stops at the quota.
+func TestQuotaReplicaSet(t *testing.T) {
+	s := shared
+	ns := s.Namespace(t)
+	s.MustKubectl(t, "-n", ns, "create", "quota", "q", "--hard=pods=2")
+	eventually(t, 30*time.Second, func() error {
+		out, _ := s.Kubectl(t, "-n", ns, "get", "quota", "q", "-o", "jsonpath={.status.used.pods}")
+		if out != "0" {
+			return fmt.Errorf("quota used %q", out)
+		}
+		return nil
+	})
+	s.MustKubectl(t, "-n", ns, "create", "deployment", "d", "--image=busybox", "--replicas=3", "--", "sleep", "3600")
+	const msg = "exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2"
+	eventually(t, 2*time.Minute, func() error {
+		out, _ := s.Kubectl(t, "-n", ns, "get", "events", "--field-selector", "reason=FailedCreate,involvedObject.kind=ReplicaSet",
+			"-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}")
+		if !strings.Contains(out, msg) {
+			return fmt.Errorf("no FailedCreate event with %q yet: %q", msg, out)
+		}
+		return nil
+	})
+	out := s.MustKubectl(t, "-n", ns, "get", "pods", "--no-headers")
+	if n := len(strings.Split(strings.TrimSpace(out), "\n")); n != 2 {
+		t.Errorf("%d pods, want 2:\n%s", n, out)
+	}
+	s.MustKubectl(t, "-n", ns, "delete", "deployment", "d", "--wait=false")
+}
