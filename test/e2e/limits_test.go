@@ -313,3 +313,29 @@ func TestQuotaReplicaSet(t *testing.T) {
 	}
 	s.MustKubectl(t, "-n", ns, "delete", "deployment", "d", "--wait=false")
 }
+
+// TestLimitsAPIResources: the resources are discoverable as in Kubernetes,
+// with their status subresources.
+func TestLimitsAPIResources(t *testing.T) {
+	s := shared
+	out := s.MustKubectl(t, "api-resources", "--no-headers")
+	for _, want := range []string{
+		"resourcequotas +quota +v1 +true +ResourceQuota", "limitranges +limits +v1 +true +LimitRange",
+		"flowschemas +flowcontrol.apiserver.k8s.io/v1 +false +FlowSchema",
+		"prioritylevelconfigurations +flowcontrol.apiserver.k8s.io/v1 +false +PriorityLevelConfiguration",
+	} {
+		if !regexp.MustCompile(`(?m)^` + want + `$`).MatchString(out) {
+			t.Errorf("api-resources lacks %q:\n%s", want, out)
+		}
+	}
+	out = s.MustKubectl(t, "get", "--raw", "/api/v1")
+	if !strings.Contains(out, `"name":"resourcequotas/status"`) {
+		t.Errorf("/api/v1 lacks resourcequotas/status")
+	}
+	out = s.MustKubectl(t, "get", "--raw", "/apis/flowcontrol.apiserver.k8s.io/v1")
+	for _, sub := range []string{"flowschemas/status", "prioritylevelconfigurations/status"} {
+		if !strings.Contains(out, `"name":"`+sub+`"`) {
+			t.Errorf("flowcontrol lacks %s", sub)
+		}
+	}
+}
