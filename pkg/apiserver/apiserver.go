@@ -169,7 +169,7 @@ func New(c Config) (*Server, error) {
 		return nil, err
 	}
 	// Then LimitRanger and ResourceQuota.
-	limitPlugins, err := limits.Plugins(client, factory, stopHealth)
+	limitPlugins, err := limits.Plugins(client, factory, cfg.DrainedNotify())
 	if err != nil {
 		return nil, err
 	}

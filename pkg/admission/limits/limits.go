@@ -20,7 +20,8 @@ import (
 const quotaEvaluators = 5
 
 // Plugins returns the LimitRanger and ResourceQuota plugins, ready; stop
-// ends the quota plugin's workers.
+// ends the quota plugin's workers (kube-apiserver closes it once in-flight
+// requests are drained).
 func Plugins(client kubernetes.Interface, f informers.SharedInformerFactory, stop <-chan struct{}) ([]admission.Interface, error) {
 	lr, err := limitranger.New(client, nil)
 	if err != nil {
