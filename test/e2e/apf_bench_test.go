@@ -15,7 +15,8 @@ import (
 // quota) is being created on 200 simulated nodes, `kubectl get ns` is run
 // again and again from another client; reports its latency p50/p99 (the
 // whole kubectl run, as a user sees it) and how many pods the Job had by
-// the end of the window (3 minutes at most, or until all 20,000 exist).
+// the end of the window (3 minutes at most, or until all 20,000 exist); and,
+// for comparison, the same latencies on the idle server just before.
 //
 //	go test ./test/e2e -run '^$' -bench GetNamespacesDuringJob -benchtime 1x -timeout 30m
 func BenchmarkGetNamespacesDuringJob(b *testing.B) {
@@ -31,6 +32,17 @@ func BenchmarkGetNamespacesDuringJob(b *testing.B) {
 		if out, err := s.Kubectl(b, "create", "namespace", ns); err != nil {
 			b.Fatalf("%v\n%s", err, out)
 		}
+		// The same command on the idle server, for comparison.
+		var idle []time.Duration
+		for i := 0; i < 20; i++ {
+			t0 := time.Now()
+			if out, err := s.Kubectl(b, "get", "ns"); err != nil {
+				b.Fatalf("kubectl get ns: %v\n%s", err, out)
+			}
+			idle = append(idle, time.Since(t0))
+		}
+		b.ReportMetric(float64(percentile(idle, 0.5).Milliseconds()), "idle-p50-ms")
+		b.ReportMetric(float64(percentile(idle, 0.99).Milliseconds()), "idle-p99-ms")
 		if out, err := s.KubectlIn(b, bigJob("runaway", parallelism), "-n", ns, "apply", "-f", "-"); err != nil {
 			b.Fatalf("%v\n%s", err, out)
 		}
