@@ -10,7 +10,6 @@ package limitranger
 import (
 	"context"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -37,11 +36,6 @@ const PluginName = "LimitRanger"
 const annotation = "kubernetes.io/limit-ranger"
 
 const liveTTL = 30 * time.Second
-
-// Register adds the plugin to a plugin registry.
-func Register(plugins *admission.Plugins) {
-	plugins.Register(PluginName, func(io.Reader) (admission.Interface, error) { return New(nil, nil) })
-}
 
 // Plugin is the LimitRanger admission plugin.
 type Plugin struct {
