@@ -48,6 +48,7 @@ import (
 
 	"github.com/herd-project/herd/pkg/admission/defaultstorageclass"
 	rbacauth "github.com/herd-project/herd/pkg/auth/authorizer/rbac"
+	"github.com/herd-project/herd/pkg/admission/limits"
 	"github.com/herd-project/herd/pkg/generated/openapi"
 	"github.com/herd-project/herd/pkg/registry"
 	authorizationstorage "github.com/herd-project/herd/pkg/registry/authorization"
@@ -220,6 +221,8 @@ func New(c Config) (*Server, error) {
 	cfg.AddHealthChecks(healthz.NamedCheck("etcd", func(_ *http.Request) error { return health() }))
 	cfg.AddReadyzChecks(healthz.NamedCheck("etcd-readiness", func(_ *http.Request) error { return ready() }))
 
+	enablePriorityAndFairness(cfg, factory, client)
+
 	// Admission: namespace lifecycle (no objects in missing or terminating
 	// namespaces; default, kube-system and kube-public cannot be deleted).
 	nsLifecycle, err := lifecycle.NewLifecycle(sets.New("default", "kube-system", "kube-public"))
@@ -231,8 +234,14 @@ func New(c Config) (*Server, error) {
 	if err := nsLifecycle.ValidateInitialization(); err != nil {
 		return nil, err
 	}
+	// Then LimitRanger, the plugins of c (ServiceAccount), DefaultStorageClass
+	// and ResourceQuota last, in kube-apiserver's order.
+	limitPlugins, err := limits.Plugins(client, factory, cfg.DrainedNotify())
+	if err != nil {
+		return nil, err
+	}
 	plugins := admission.PluginInitializers{admissionInitializer{client, factory}}
-	chain := []admission.Interface{nsLifecycle, defaultstorageclass.New(factory)}
+	chain := []admission.Interface{nsLifecycle, limitPlugins[0]}
 	for _, p := range c.Admission {
 		plugins.Initialize(p)
 		if v, ok := p.(admission.InitializationValidator); ok {
@@ -242,6 +251,8 @@ func New(c Config) (*Server, error) {
 		}
 		chain = append(chain, p)
 	}
+	chain = append(chain, defaultstorageclass.New(factory))
+	chain = append(chain, limitPlugins[1:]...)
 	cfg.AdmissionControl = admission.NewChainHandler(chain...)
 
 	completed := cfg.Complete()
@@ -253,6 +264,7 @@ func New(c Config) (*Server, error) {
 		factory.Start(ctx.Done())
 		return nil
 	})
+	addFlowControlBootstrap(gs, client)
 	gs.AddPreShutdownHookOrDie("stop-etcd-checks", func() error {
 		close(stopHealth)
 		return nil

@@ -42,6 +42,7 @@ import (
 	"github.com/herd-project/herd/pkg/controller/podgc"
 	"github.com/herd-project/herd/pkg/controller/replicaset"
 	"github.com/herd-project/herd/pkg/controller/replicationcontroller"
+	"github.com/herd-project/herd/pkg/controller/resourcequota"
 	"github.com/herd-project/herd/pkg/controller/serviceaccount"
 	"github.com/herd-project/herd/pkg/controller/statefulset"
 	"github.com/herd-project/herd/pkg/controller/ttlafterfinished"
@@ -100,6 +101,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	sts := statefulset.New(clientFor("statefulset-controller"), f, recorder("statefulset-controller"), clk)
 	dsc := daemon.New(clientFor("daemon-set-controller"), f, recorder("daemonset-controller"), clk)
 	rc := replicationcontroller.New(clientFor("replication-controller"), f, recorder("replication-controller"), clk)
+	quotas := resourcequota.New(clientFor("resourcequota-controller"), f, clk, resourcequota.Options{})
 
 	f.Start(ctx.Done())
 	go sa.Run(ctx, 2)
@@ -117,6 +119,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	go agg.Run(ctx, 1)
 	go vol.Run(ctx)
 	go sts.Run(ctx, 8)
+	go quotas.Run(ctx, 5)
 	return nil
 }
 

@@ -15,12 +15,14 @@ import (
 	"github.com/herd-project/herd/pkg/registry/core/configmap"
 	"github.com/herd-project/herd/pkg/registry/core/endpoints"
 	coreevent "github.com/herd-project/herd/pkg/registry/core/event"
+	"github.com/herd-project/herd/pkg/registry/core/limitrange"
 	"github.com/herd-project/herd/pkg/registry/core/namespace"
 	"github.com/herd-project/herd/pkg/registry/core/node"
 	"github.com/herd-project/herd/pkg/registry/core/persistentvolume"
 	"github.com/herd-project/herd/pkg/registry/core/persistentvolumeclaim"
 	"github.com/herd-project/herd/pkg/registry/core/pod"
 	"github.com/herd-project/herd/pkg/registry/core/replicationcontroller"
+	"github.com/herd-project/herd/pkg/registry/core/resourcequota"
 	"github.com/herd-project/herd/pkg/registry/core/secret"
 	"github.com/herd-project/herd/pkg/registry/core/service"
 	"github.com/herd-project/herd/pkg/registry/core/serviceaccount"
@@ -35,6 +37,8 @@ import (
 	"github.com/herd-project/herd/pkg/registry/rbac/role"
 	"github.com/herd-project/herd/pkg/registry/rbac/rolebinding"
 	"github.com/herd-project/herd/pkg/registry/storage/storageclass"
+	"github.com/herd-project/herd/pkg/registry/flowcontrol/flowschema"
+	"github.com/herd-project/herd/pkg/registry/flowcontrol/prioritylevelconfiguration"
 )
 
 // Definitions lists every resource herd serves.
@@ -66,6 +70,10 @@ func Definitions(eventTTL time.Duration, nodes *nodeConnector) []*registry.Defin
 		ingressclass.Definition(),
 		networkpolicy.Definition(),
 		storageclass.Definition(),
+		resourcequota.Definition(),
+		limitrange.Definition(),
+		flowschema.Definition(),
+		prioritylevelconfiguration.Definition(),
 	}
 }
 
