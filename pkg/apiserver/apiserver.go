@@ -47,8 +47,8 @@ import (
 	restclient "k8s.io/client-go/rest"
 
 	"github.com/herd-project/herd/pkg/admission/defaultstorageclass"
-	rbacauth "github.com/herd-project/herd/pkg/auth/authorizer/rbac"
 	"github.com/herd-project/herd/pkg/admission/limits"
+	rbacauth "github.com/herd-project/herd/pkg/auth/authorizer/rbac"
 	"github.com/herd-project/herd/pkg/generated/openapi"
 	"github.com/herd-project/herd/pkg/registry"
 	authorizationstorage "github.com/herd-project/herd/pkg/registry/authorization"

@@ -28,6 +28,8 @@ import (
 	"github.com/herd-project/herd/pkg/registry/core/serviceaccount"
 	"github.com/herd-project/herd/pkg/registry/discovery/endpointslice"
 	eventsevent "github.com/herd-project/herd/pkg/registry/events/event"
+	"github.com/herd-project/herd/pkg/registry/flowcontrol/flowschema"
+	"github.com/herd-project/herd/pkg/registry/flowcontrol/prioritylevelconfiguration"
 	"github.com/herd-project/herd/pkg/registry/networking/ingress"
 	"github.com/herd-project/herd/pkg/registry/networking/ingressclass"
 	"github.com/herd-project/herd/pkg/registry/networking/networkpolicy"
@@ -37,8 +39,6 @@ import (
 	"github.com/herd-project/herd/pkg/registry/rbac/role"
 	"github.com/herd-project/herd/pkg/registry/rbac/rolebinding"
 	"github.com/herd-project/herd/pkg/registry/storage/storageclass"
-	"github.com/herd-project/herd/pkg/registry/flowcontrol/flowschema"
-	"github.com/herd-project/herd/pkg/registry/flowcontrol/prioritylevelconfiguration"
 )
 
 // Definitions lists every resource herd serves.
