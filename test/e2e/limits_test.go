@@ -130,17 +130,23 @@ func TestQuotaCapsJob(t *testing.T) {
 func TestQuotaForbidsOverLimit(t *testing.T) {
 	s := shared
 	ns := s.Namespace(t)
-	s.MustKubectl(t, "-n", ns, "create", "quota", "q", "--hard=pods=1,count/configmaps=1")
+	// Every namespace holds the kube-root-ca.crt ConfigMap, which counts
+	// (as in Kubernetes): the quota leaves room for one more.
 	eventually(t, 30*time.Second, func() error {
-		out, _ := s.Kubectl(t, "-n", ns, "get", "quota", "q", "-o", "jsonpath={.status.used.pods}")
-		if out != "0" {
+		_, err := s.Kubectl(t, "-n", ns, "get", "configmap", "kube-root-ca.crt")
+		return err
+	})
+	s.MustKubectl(t, "-n", ns, "create", "quota", "q", "--hard=pods=1,count/configmaps=2")
+	eventually(t, 30*time.Second, func() error {
+		out, _ := s.Kubectl(t, "-n", ns, "get", "quota", "q", "-o", "jsonpath={.status.used.pods} {.status.used.count/configmaps}")
+		if out != "0 1" {
 			return fmt.Errorf("quota used %q", out)
 		}
 		return nil
 	})
 	s.MustKubectl(t, "-n", ns, "create", "configmap", "a")
 	out, err := s.Kubectl(t, "-n", ns, "create", "configmap", "b")
-	if err == nil || !strings.Contains(out, `configmaps "b" is forbidden: exceeded quota: q, requested: count/configmaps=1, used: count/configmaps=1, limited: count/configmaps=1`) {
+	if err == nil || !strings.Contains(out, `configmaps "b" is forbidden: exceeded quota: q, requested: count/configmaps=1, used: count/configmaps=2, limited: count/configmaps=2`) {
 		t.Fatalf("second configmap: err=%v\n%s", err, out)
 	}
 	if out, err := s.Kubectl(t, "-n", ns, "get", "configmap", "b"); err == nil || !strings.Contains(out, "NotFound") {
