@@ -67,7 +67,7 @@ func benchStatefulSet(b *testing.B, claims bool) {
 		created := time.Since(start)
 		cpu1, _ := procStats(s.cmd.Process.Pid)
 		if claims {
-			l, err := c.CoreV1().PersistentVolumeClaims("default").List(ctx, metav1.ListOptions{})
+			l, err := c.CoreV1().PersistentVolumeClaims("default").List(ctx, metav1.ListOptions{LabelSelector: "app=" + name})
 			if err != nil {
 				b.Fatal(err)
 			}
