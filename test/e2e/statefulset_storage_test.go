@@ -139,7 +139,7 @@ func TestStatefulSetStorageProcess(t *testing.T) {
 					if out := s.MustKubectl(t, "get", "pvc", "-n", ns, "-o", "jsonpath={.items[*].metadata.name}"); out != "data-nginx-0" {
 						return fmt.Errorf("claims %q", out)
 					}
-					if out, _ := s.Kubectl(t, "get", "pv", pv1, "-o", "name"); strings.Contains(out, pv1) {
+					if out, err := s.Kubectl(t, "get", "pv", pv1, "-o", "name"); err == nil || !strings.Contains(out, "NotFound") {
 						return fmt.Errorf("volume %s still there", pv1)
 					}
 					if _, err := os.Stat(dir1); !os.IsNotExist(err) {
@@ -216,7 +216,7 @@ func TestStatefulSetStorageSimulated(t *testing.T) {
 					if out := claims(); out != "data-nginx-0" {
 						return fmt.Errorf("claims %q", out)
 					}
-					if out, _ := s.Kubectl(t, "get", "pv", pv1, "-o", "name"); strings.Contains(out, pv1) {
+					if out, err := s.Kubectl(t, "get", "pv", pv1, "-o", "name"); err == nil || !strings.Contains(out, "NotFound") {
 						return fmt.Errorf("volume %s still there", pv1)
 					}
 					return nil
