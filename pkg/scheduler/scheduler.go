@@ -4,9 +4,12 @@
 // NodeResourcesFit), scores the feasible ones (LeastAllocated cpu/memory and
 // spreading the pods of one controller), and writes a pods/binding. Pods that
 // fit nowhere get PodScheduled=False/Unschedulable and a FailedScheduling
-// event and wait until a node or pod change could make room. Decisions run on
-// an in-memory cache of node usage that assumes each placed pod before its
-// binding is written, so bindings run asynchronously without overcommitting.
+// event and wait until a node or pod change could make room; then, as in
+// Kubernetes 1.33+ (SchedulerPopFromBackoffQ), they are retried at once if
+// the queue is idle, else when their backoff (1 s, doubling to 10 s) ends.
+// Decisions run on an in-memory cache of node usage that assumes each placed
+// pod before its binding is written, so bindings run asynchronously without
+// overcommitting.
 // Pods with PersistentVolumeClaims go through volume binding
 // (volumebinding.go: bound volumes' node affinity, WaitForFirstConsumer
 // claims get the chosen node and are bound before the pod).
