@@ -4,9 +4,12 @@
 // NodeResourcesFit), scores the feasible ones (LeastAllocated cpu/memory and
 // spreading the pods of one controller), and writes a pods/binding. Pods that
 // fit nowhere get PodScheduled=False/Unschedulable and a FailedScheduling
-// event and wait until a node or pod change could make room. Decisions run on
-// an in-memory cache of node usage that assumes each placed pod before its
-// binding is written, so bindings run asynchronously without overcommitting.
+// event and wait until a node or pod change could make room; then, as in
+// Kubernetes 1.33+ (SchedulerPopFromBackoffQ), they are retried at once if
+// the queue is idle, else when their backoff (1 s, doubling to 10 s) ends.
+// Decisions run on an in-memory cache of node usage that assumes each placed
+// pod before its binding is written, so bindings run asynchronously without
+// overcommitting.
 // Pods with PersistentVolumeClaims go through volume binding
 // (volumebinding.go: bound volumes' node affinity, WaitForFirstConsumer
 // claims get the chosen node and are bound before the pod).
@@ -88,6 +91,12 @@ type Scheduler struct {
 	mu      sync.Mutex
 	pending map[string]*podBackoff // pods that failed at least once, by key
 	moveSeq int64                  // bumped by every event that may make parked pods schedulable
+	// backoffQ holds the unschedulable pods a cluster event moved while
+	// their backoff was still running, with the time it ends. As in
+	// Kubernetes 1.33+ (SchedulerPopFromBackoffQ) such a pod is tried as
+	// soon as the queue has nothing else to do, and at the latest when
+	// its backoff ends. Pods backing off after an error are not in it.
+	backoffQ map[string]time.Time
 
 	bindSem chan struct{}
 	binds   sync.WaitGroup
@@ -130,10 +139,11 @@ func NewWithOptions(client kubernetes.Interface, factory informers.SharedInforme
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.NewTypedItemExponentialFailureRateLimiter[string](initialBackoff, maxBackoff),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "scheduler", Clock: clk}),
-		cache:   newCache(),
-		rnd:     rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed)),
-		pending: map[string]*podBackoff{},
-		bindSem: make(chan struct{}, opts.BindConcurrency),
+		cache:    newCache(),
+		rnd:      rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed)),
+		pending:  map[string]*podBackoff{},
+		backoffQ: map[string]time.Time{},
+		bindSem:  make(chan struct{}, opts.BindConcurrency),
 	}
 	// Wait for the handlers (not only the informers) to have seen the
 	// initial lists, so that no pod is tried before the nodes are cached.
@@ -183,11 +193,12 @@ func (s *Scheduler) processNextItem(ctx context.Context) bool {
 	if quit {
 		return false
 	}
-	defer s.queue.Done(key)
 	if err := s.scheduleOne(ctx, key); err != nil {
 		utilruntime.HandleErrorWithContext(ctx, err, "Scheduling pod", "pod", key)
 		s.queue.AddRateLimited(key)
 	}
+	s.queue.Done(key)
+	s.popBackoffIfIdle()
 	return true
 }
 
@@ -239,6 +250,21 @@ func (s *Scheduler) scheduleOne(ctx context.Context, key string) error {
 		return nil
 	}
 	s.mu.Lock()
+	if pb := s.pending[key]; pb != nil && pb.parked {
+		// A stale backoff timer: the pod failed again since and now
+		// waits for a cluster event.
+		s.mu.Unlock()
+		return nil
+	}
+	if until, ok := s.backoffQ[key]; ok {
+		if until.After(s.clock.Now()) {
+			// A stale timer of an earlier backoff; the current one
+			// (or an idle queue) brings the pod back.
+			s.mu.Unlock()
+			return nil
+		}
+		delete(s.backoffQ, key)
+	}
 	seq := s.moveSeq
 	s.mu.Unlock()
 
@@ -285,16 +311,17 @@ func (s *Scheduler) handleUnschedulable(ctx context.Context, pod *v1.Pod, fitErr
 	pb := s.pendingLocked(key)
 	pb.attempts++
 	pb.lastFailure = now
-	retryAfter := time.Duration(-1)
-	if s.moveSeq != seq {
-		retryAfter = backoffFor(pb.attempts)
+	retry := s.moveSeq != seq
+	if retry {
+		// A cluster event came during the attempt: back off, not park.
+		s.backoffQ[key] = now.Add(backoffFor(pb.attempts))
 	} else {
 		pb.parked = true
 		pb.parkedSince = now
 	}
 	s.mu.Unlock()
-	if retryAfter >= 0 {
-		s.queue.AddAfter(key, retryAfter)
+	if retry {
+		s.queue.AddAfter(key, backoffFor(pb.attempts))
 	}
 	s.recorder.Eventf(pod, v1.EventTypeWarning, EventFailedScheduling, "%s", msg)
 	return s.setUnschedulableCondition(ctx, pod, msg)
@@ -396,11 +423,38 @@ func (s *Scheduler) pendingLocked(key string) *podBackoff {
 func (s *Scheduler) dropPending(key string) {
 	s.mu.Lock()
 	delete(s.pending, key)
+	delete(s.backoffQ, key)
 	s.mu.Unlock()
 }
 
-// moveAllToActive requeues every parked pod (each after what remains of its
-// backoff): something changed that may make it schedulable.
+// popBackoffIfIdle moves the backoffQ pod whose backoff ends first to the
+// queue when the queue has nothing else waiting (Kubernetes'
+// SchedulerPopFromBackoffQ): a pod that a cluster event made worth
+// retrying does not sit out its backoff on an idle scheduler.
+func (s *Scheduler) popBackoffIfIdle() {
+	if s.queue.Len() > 0 || s.queue.ShuttingDown() {
+		return
+	}
+	s.mu.Lock()
+	first := ""
+	var until time.Time
+	for key, t := range s.backoffQ {
+		if first == "" || t.Before(until) || (t.Equal(until) && key < first) {
+			first, until = key, t
+		}
+	}
+	if first != "" {
+		delete(s.backoffQ, first)
+	}
+	s.mu.Unlock()
+	if first != "" {
+		s.queue.Add(first)
+	}
+}
+
+// moveAllToActive requeues every parked pod: at once if its backoff is
+// over, else into backoffQ (and so at once if the queue is idle):
+// something changed that may make it schedulable.
 func (s *Scheduler) moveAllToActive() {
 	s.mu.Lock()
 	s.moveSeq++
@@ -434,13 +488,21 @@ func (s *Scheduler) unparkLocked(pick func(*podBackoff) bool) map[string]time.Du
 }
 
 func (s *Scheduler) requeue(moved map[string]time.Duration) {
+	if len(moved) == 0 {
+		return
+	}
+	now := s.clock.Now()
 	for key, wait := range moved {
 		if wait > 0 {
+			s.mu.Lock()
+			s.backoffQ[key] = now.Add(wait)
+			s.mu.Unlock()
 			s.queue.AddAfter(key, wait)
 		} else {
 			s.queue.Add(key)
 		}
 	}
+	s.popBackoffIfIdle()
 }
 
 // Pod events.
@@ -493,6 +555,7 @@ func (s *Scheduler) onPodUpdate(oldObj, newObj any) {
 	if pb, ok := s.pending[key]; ok {
 		pb.parked = false
 	}
+	delete(s.backoffQ, key)
 	s.mu.Unlock()
 	s.queue.Add(key)
 }

@@ -43,12 +43,12 @@ func TestUnschedulableThenNodeAdded(t *testing.T) {
 		t.Fatalf("status update requeued the pod")
 	}
 
-	// A node that fits appears: the pod is retried once its 1 s backoff is over.
+	// A node that fits appears: the pod is retried at once, though its
+	// 1 s backoff is not over (the clock has not moved): the queue is idle.
 	if _, err := env.client.CoreV1().Nodes().Create(env.ctx, makeNode("big", "4", "8Gi"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	env.eventually("requeue after backoff", func() bool {
-		env.clock.Step(100 * time.Millisecond)
+	env.eventually("requeue without waiting for the backoff", func() bool {
 		return env.sched.queue.Len() == 1
 	})
 	env.drain()
@@ -309,9 +309,21 @@ func TestBindFailureForgetsAssumedPod(t *testing.T) {
 	if cpu != 0 || cached {
 		t.Fatalf("assumed pod not forgotten: cpu %d cached %v", cpu, cached)
 	}
-	// Retried after its backoff.
+	// Retried after its backoff; an error backoff is sat out even when a
+	// node changes and the queue is idle.
 	if env.sched.queue.Len() != 0 {
 		t.Fatal("retried without backoff")
+	}
+	if _, err := env.client.CoreV1().Nodes().Create(env.ctx, makeNode("n2", "1", "8Gi"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	env.eventually("node seen", func() bool {
+		env.sched.cache.mu.Lock()
+		defer env.sched.cache.mu.Unlock()
+		return env.sched.cache.nodes["n2"] != nil
+	})
+	if env.sched.queue.Len() != 0 {
+		t.Fatal("a pod backing off after a binding error was retried on a node event")
 	}
 	env.eventually("retry after backoff", func() bool {
 		env.clock.Step(100 * time.Millisecond)
@@ -354,5 +366,71 @@ func TestRunSchedulesEverything(t *testing.T) {
 	}
 	if env.bindCount() != 50 {
 		t.Fatalf("bindings %d", env.bindCount())
+	}
+}
+
+// TestBackoffPoppedWhenQueueIdle: Kubernetes 1.33+ (SchedulerPopFromBackoffQ).
+// An unschedulable pod moved by a cluster event while its backoff runs
+// waits in backoffQ only while other pods are queued; once the queue is
+// idle it is tried at once, without the clock moving. A stale timer of
+// that backoff does not retry it again once it is parked.
+func TestBackoffPoppedWhenQueueIdle(t *testing.T) {
+	env := newTestEnv(t, makeNode("small", "1", "1Gi"))
+	env.createPod(makePod("p", "2", "100Mi"))
+	env.drain()
+	if env.getPod("p").Spec.NodeName != "" {
+		t.Fatal("p bound on a node too small")
+	}
+	// Another pod is queued when the node event comes: p waits behind it.
+	env.createPod(makePod("q", "500m", "100Mi"))
+	if _, err := env.client.CoreV1().Nodes().Create(env.ctx, makeNode("big", "4", "8Gi"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	env.eventually("p in backoffQ", func() bool {
+		env.sched.mu.Lock()
+		defer env.sched.mu.Unlock()
+		_, ok := env.sched.backoffQ["default/p"]
+		return ok
+	})
+	if n := env.sched.queue.Len(); n != 1 {
+		t.Fatalf("queue length %d with q queued, want 1 (p backing off)", n)
+	}
+	// q is scheduled; the queue is idle and p is popped from backoffQ.
+	env.sched.processNextItem(env.ctx)
+	if n := env.sched.queue.Len(); n != 1 {
+		t.Fatalf("queue length %d after q, want 1 (p popped)", n)
+	}
+	env.drain()
+	if got := env.getPod("p").Spec.NodeName; got != "big" {
+		t.Fatalf("p on %q, want big", got)
+	}
+	if got := env.getPod("q").Spec.NodeName; got == "" {
+		t.Fatal("q not bound")
+	}
+
+	// r fails, a node change pops it at once and it fails again (the
+	// node is still too small): it parks, and the timer of the backoff it
+	// was popped from does not retry it.
+	env.createPod(makePod("r", "16", "100Mi"))
+	env.drain()
+	n, _ := env.client.CoreV1().Nodes().Get(env.ctx, "small", metav1.GetOptions{})
+	n.Labels["zone"] = "a"
+	if _, err := env.client.CoreV1().Nodes().Update(env.ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	env.eventually("r popped", func() bool { return env.sched.queue.Len() == 1 })
+	env.drain()
+	env.sched.mu.Lock()
+	parked := env.sched.pending["default/r"] != nil && env.sched.pending["default/r"].parked
+	env.sched.mu.Unlock()
+	if !parked {
+		t.Fatal("r not parked after its second failure")
+	}
+	env.events()
+	env.clock.Step(time.Minute)
+	env.eventually("stale timers fired", func() bool { return env.sched.queue.Len() == 2 }) // p's and r's
+	env.drain()
+	if got := env.events(); len(got) != 0 {
+		t.Fatalf("the stale backoff timer retried the parked pod: %q", got)
 	}
 }

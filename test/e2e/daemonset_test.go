@@ -147,6 +147,10 @@ spec:
 `, name, extraSpec, podSpec)
 }
 
+// newNodePodBound is how long TestDaemonSet lets a new node wait for its
+// daemon pod to be Running.
+const newNodePodBound = time.Second
+
 // TestDaemonSet drives the DaemonSet controller on five simulated nodes with
 // kubectl: the seeds' DaemonSet, a node added at run time, taints and
 // tolerations, nodeSelector, OnDelete, a surging rolling update that never
@@ -187,19 +191,43 @@ func TestDaemonSet(t *testing.T) {
 	})
 
 	t.Run("node added at run time", func(t *testing.T) {
-		node := `apiVersion: v1
-kind: Node
-metadata:
-  name: sim-extra
-  annotations:
-    simulate.herd.dev/node: "true"
-`
-		if out, err := s.KubectlIn(t, node, "create", "-f", "-"); err != nil {
-			t.Fatalf("create node: %v\n%s", err, out)
+		// Time from the node's creation to its daemon pod Running, as
+		// the watch sees it (kubectl polling would add its own latency).
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		w, err := c.CoreV1().Pods("default").Watch(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=sim-extra"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := make(chan time.Time, 1)
+		go func() {
+			for ev := range w.ResultChan() {
+				if p, ok := ev.Object.(*corev1.Pod); ok && p.Status.Phase == corev1.PodRunning {
+					running <- time.Now()
+					return
+				}
+			}
+		}()
+		if _, err := c.CoreV1().Nodes().Create(context.Background(), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "sim-extra",
+			Annotations: map[string]string{"simulate.herd.dev/node": "true"}}}, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("create node: %v", err)
 		}
 		start := time.Now()
+		select {
+		case at := <-running:
+			took := at.Sub(start)
+			t.Logf("the new node's daemon pod was Running %s after the node was created", took.Round(time.Millisecond))
+			// Issue 12: within 1 s. The scheduler retries the pod, parked
+			// until the node was Ready, as soon as the node changes
+			// (measured 51-90 ms on a loaded 2-core machine; 1.03-1.05 s
+			// when it waited out its 1 s backoff).
+			if took > newNodePodBound {
+				t.Errorf("the new node's daemon pod took %s to run, want at most %s", took.Round(time.Millisecond), newNodePodBound)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("no daemon pod Running on the new node within 60s")
+		}
 		waitOnePodPerNode(t, s, "default", "app=my-first-daemonset", append(nodes, "sim-extra")...)
-		t.Logf("the new node's pod was bound %s after the node was created", time.Since(start).Round(time.Millisecond))
 		waitDSStatus(t, s, "default", "my-first-daemonset", "6 6 6 6 6 0 1")
 	})
 	nodes = append(nodes, "sim-extra")

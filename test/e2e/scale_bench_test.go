@@ -65,35 +65,46 @@ func countUntil(b *testing.B, c kubernetes.Interface, ns string, timeout time.Du
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	phases := map[string]corev1.PodPhase{}
-	l, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, p := range l.Items {
-		phases[p.Name] = p.Status.Phase
-	}
-	if done(phases) {
-		return
-	}
-	w, err := c.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{ResourceVersion: l.ResourceVersion})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer w.Stop()
-	for ev := range w.ResultChan() {
-		p, ok := ev.Object.(*corev1.Pod)
-		if !ok {
-			continue
+	// The server may end a watch early (a watcher too slow for a burst of
+	// events): list and watch again until done or the timeout.
+	for ctx.Err() == nil {
+		phases := map[string]corev1.PodPhase{}
+		l, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			b.Fatal(err)
 		}
-		if ev.Type == watch.Deleted {
-			delete(phases, p.Name)
-		} else {
+		for _, p := range l.Items {
 			phases[p.Name] = p.Status.Phase
 		}
 		if done(phases) {
 			return
 		}
+		w, err := c.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{ResourceVersion: l.ResourceVersion})
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			b.Fatal(err)
+		}
+		for ev := range w.ResultChan() {
+			p, ok := ev.Object.(*corev1.Pod)
+			if !ok {
+				continue
+			}
+			if ev.Type == watch.Deleted {
+				delete(phases, p.Name)
+			} else {
+				phases[p.Name] = p.Status.Phase
+			}
+			if done(phases) {
+				w.Stop()
+				return
+			}
+		}
+		w.Stop()
 	}
 	b.Fatalf("timed out after %s", timeout)
 }

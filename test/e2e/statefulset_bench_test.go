@@ -8,16 +8,26 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 )
 
 // BenchmarkSimulatedStatefulSet: a Parallel StatefulSet of 500 replicas on
-// 10 simulated nodes, create → all ready, then scale to 0 → no pods left.
+// 10 simulated nodes, create → all ready, then scale to 0 → no pods left;
+// "plain" without volumes, "claims" with a volumeClaimTemplate of the
+// default class (local-path: each pod waits for its claim to be
+// provisioned and bound on the chosen node; scaling down keeps the claims,
+// whenScaled Retain).
 //
 //	go test ./test/e2e -run '^$' -bench SimulatedStatefulSet -benchtime 1x -timeout 30m
 func BenchmarkSimulatedStatefulSet(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { benchStatefulSet(b, false) })
+	b.Run("claims", func(b *testing.B) { benchStatefulSet(b, true) })
+}
+
+func benchStatefulSet(b *testing.B, claims bool) {
 	const replicas = 500
 	s, c := startSimulated(b, 10)
 	defer s.Stop()
@@ -30,6 +40,12 @@ func BenchmarkSimulatedStatefulSet(b *testing.B) {
 				ServiceName: name, PodManagementPolicy: appsv1.ParallelPodManagement,
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
 					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx:latest"}}}}}}
+		if claims {
+			set.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"},
+				Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+					Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}}
+			set.Spec.Template.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
+		}
 		cpu0, _ := procStats(s.cmd.Process.Pid)
 		start := time.Now()
 		if _, err := c.AppsV1().StatefulSets("default").Create(ctx, set, metav1.CreateOptions{}); err != nil {
@@ -50,6 +66,21 @@ func BenchmarkSimulatedStatefulSet(b *testing.B) {
 		}
 		created := time.Since(start)
 		cpu1, _ := procStats(s.cmd.Process.Pid)
+		if claims {
+			l, err := c.CoreV1().PersistentVolumeClaims("default").List(ctx, metav1.ListOptions{LabelSelector: "app=" + name})
+			if err != nil {
+				b.Fatal(err)
+			}
+			bound := 0
+			for _, pvc := range l.Items {
+				if pvc.Status.Phase == corev1.ClaimBound {
+					bound++
+				}
+			}
+			if bound != replicas {
+				b.Fatalf("%d of %d claims bound with all pods ready", bound, replicas)
+			}
+		}
 		start = time.Now()
 		if _, err := c.AppsV1().StatefulSets("default").Patch(ctx, name, types.MergePatchType,
 			[]byte(`{"spec":{"replicas":0}}`), metav1.PatchOptions{}); err != nil {

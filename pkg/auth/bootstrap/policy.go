@@ -153,6 +153,15 @@ func ClusterRoles() []rbacv1.ClusterRole {
 			},
 		},
 		{
+			// herd's own: a node agent removes the directories of its
+			// deleted local-path volumes, then their cleanup finalizer
+			// (pkg/agent/localpath).
+			ObjectMeta: meta(LocalPathNodeRole, nil),
+			Rules: []rbacv1.PolicyRule{
+				verbs("get", "list", "watch", "update").groups(legacyGroup).resources("persistentvolumes").rule(),
+			},
+		},
+		{
 			ObjectMeta: meta("system:node-bootstrapper", nil),
 			Rules: []rbacv1.PolicyRule{
 				verbs("create", "get", "list", "watch").groups(certificatesGroup).resources("certificatesigningrequests").rule(),
@@ -209,6 +218,9 @@ func ClusterRoles() []rbacv1.ClusterRole {
 	return append(roles, ControllerRoles()...)
 }
 
+// LocalPathNodeRole lets node agents clean up their local-path volumes.
+const LocalPathNodeRole = "system:herd:local-path-node"
+
 func clusterBinding(role string, subjects ...rbacv1.Subject) rbacv1.ClusterRoleBinding {
 	return rbacv1.ClusterRoleBinding{
 		ObjectMeta: meta(role, nil),
@@ -241,6 +253,7 @@ func ClusterRoleBindings() []rbacv1.ClusterRoleBinding {
 		// decide for nodes; herd has no Node authorizer yet.
 		clusterBinding("system:node", groupSubject(user.NodesGroup)),
 		clusterBinding("system:node-bootstrapper", groupSubject("system:bootstrappers")),
+		clusterBinding(LocalPathNodeRole, groupSubject(user.NodesGroup)),
 	}
 	return append(bindings, ControllerRoleBindings()...)
 }
