@@ -136,11 +136,7 @@ func ClusterRoles() []rbacv1.ClusterRole {
 				verbs("update", "patch").groups(legacyGroup).resources("pods/status").rule(),
 				verbs("create").groups(legacyGroup).resources("pods/eviction").rule(),
 				verbs("get", "list", "watch").groups(legacyGroup).resources("secrets", "configmaps").rule(),
-				verbs("get").groups(legacyGroup).resources("persistentvolumeclaims").rule(),
-				// herd: a node's agent watches the local-path volumes it
-				// holds and removes their cleanup finalizer once their
-				// directory is gone (Kubernetes' nodes only get volumes).
-				verbs("get", "list", "watch", "update", "patch").groups(legacyGroup).resources("persistentvolumes").rule(),
+				verbs("get").groups(legacyGroup).resources("persistentvolumeclaims", "persistentvolumes").rule(),
 				verbs("get").groups(legacyGroup).resources("endpoints").rule(),
 				verbs("create", "get", "list", "watch").groups(certificatesGroup).resources("certificatesigningrequests").rule(),
 				verbs("get", "create", "update", "patch", "delete").groups(coordinationGroup).resources("leases").rule(),
