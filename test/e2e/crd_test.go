@@ -3,14 +3,23 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // widgetCRD is a namespaced CustomResourceDefinition of kind Widget in group
@@ -347,4 +356,135 @@ func TestCustomResourceGarbageCollection(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// conversionWebhook serves ConversionReviews for the Thing kind: v1 has
+// spec.size, v2 has spec.dimension. It counts the objects it converted.
+func conversionWebhook(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	var converted atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var review apiextensionsv1.ConversionReview
+		if err := json.NewDecoder(r.Body).Decode(&review); err != nil || review.Request == nil {
+			http.Error(w, "not a ConversionReview", http.StatusBadRequest)
+			return
+		}
+		resp := &apiextensionsv1.ConversionResponse{UID: review.Request.UID, Result: metav1.Status{Status: metav1.StatusSuccess}}
+		for _, raw := range review.Request.Objects {
+			var obj map[string]any
+			if err := json.Unmarshal(raw.Raw, &obj); err != nil {
+				resp.Result = metav1.Status{Status: metav1.StatusFailure, Message: err.Error()}
+				break
+			}
+			spec, _ := obj["spec"].(map[string]any)
+			if spec == nil {
+				spec = map[string]any{}
+			}
+			if strings.HasSuffix(review.Request.DesiredAPIVersion, "/v2") {
+				if v, ok := spec["size"]; ok {
+					spec["dimension"] = v
+					delete(spec, "size")
+				}
+			} else if v, ok := spec["dimension"]; ok {
+				spec["size"] = v
+				delete(spec, "dimension")
+			}
+			obj["spec"] = spec
+			obj["apiVersion"] = review.Request.DesiredAPIVersion
+			b, _ := json.Marshal(obj)
+			resp.ConvertedObjects = append(resp.ConvertedObjects, runtime.RawExtension{Raw: b})
+			converted.Add(1)
+		}
+		review.Response, review.Request = resp, nil
+		json.NewEncoder(w).Encode(&review)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &converted
+}
+
+// TestCustomResourceVersionsAndSelectableFields: a CRD with two versions and
+// None conversion serves each object in both; one with a webhook conversion
+// calls the webhook; selectable fields work with --field-selector.
+func TestCustomResourceVersionsAndSelectableFields(t *testing.T) {
+	s := shared
+	ns := s.Namespace(t)
+	versions := func(group, conversion string) string {
+		return fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: things.%[1]s
+spec:
+  group: %[1]s
+  scope: Namespaced
+  names: {plural: things, singular: thing, kind: Thing}
+%[2]s
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    selectableFields:
+    - jsonPath: .spec.size
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            x-kubernetes-preserve-unknown-fields: true
+            properties:
+              size: {type: string}
+  - name: v2
+    served: true
+    storage: false
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            x-kubernetes-preserve-unknown-fields: true
+`, group, conversion)
+	}
+
+	// None: the same object in both versions, only apiVersion differs.
+	const none = "none.e2e.herd.test"
+	applyCRD(t, s, versions(none, ""), "things."+none)
+	for _, size := range []string{"small", "large"} {
+		if out, err := s.KubectlIn(t, fmt.Sprintf(`{"apiVersion":"%s/v2","kind":"Thing","metadata":{"name":"t-%s"},"spec":{"size":%q}}`, none, size, size), "apply", "-n", ns, "-f", "-"); err != nil {
+			t.Fatal(err, out)
+		}
+	}
+	if out := s.MustKubectl(t, "get", "things.v1."+none, "t-small", "-n", ns, "-o", "jsonpath={.apiVersion} {.spec.size}"); out != none+"/v1 small" {
+		t.Fatalf("v1 read of a v2-created object: %q", out)
+	}
+	if out := s.MustKubectl(t, "get", "things.v1."+none, "-n", ns, "--field-selector", "spec.size=large", "-o", "name"); strings.TrimSpace(out) != "thing."+none+"/t-large" {
+		t.Fatalf("selectable field: %q", out)
+	}
+	if out, err := s.Kubectl(t, "get", "things.v1."+none, "-n", ns, "--field-selector", "spec.color=red"); err == nil || !strings.Contains(out, `field label not supported: spec.color`) {
+		t.Fatalf("an unselectable field: %v\n%s", err, out)
+	}
+
+	// Webhook: reading in the other version calls the webhook.
+	const hooked = "webhook.e2e.herd.test"
+	srv, converted := conversionWebhook(t)
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	conversion := fmt.Sprintf(`  conversion:
+    strategy: Webhook
+    webhook:
+      conversionReviewVersions: [v1]
+      clientConfig:
+        url: %s/convert
+        caBundle: %s`, srv.URL, base64.StdEncoding.EncodeToString(ca))
+	applyCRD(t, s, versions(hooked, conversion), "things."+hooked)
+	if out, err := s.KubectlIn(t, fmt.Sprintf(`{"apiVersion":"%s/v2","kind":"Thing","metadata":{"name":"t1"},"spec":{"dimension":"medium"}}`, hooked), "apply", "-n", ns, "-f", "-"); err != nil {
+		t.Fatal(err, out)
+	}
+	if out := s.MustKubectl(t, "get", "things.v1."+hooked, "t1", "-n", ns, "-o", "jsonpath={.apiVersion} {.spec.size}"); out != hooked+"/v1 medium" {
+		t.Fatalf("v1 read through the conversion webhook: %q", out)
+	}
+	if out := s.MustKubectl(t, "get", "things.v2."+hooked, "t1", "-n", ns, "-o", "jsonpath={.spec.dimension}"); out != "medium" {
+		t.Fatalf("v2 read through the conversion webhook: %q", out)
+	}
+	if converted.Load() == 0 {
+		t.Fatal("the conversion webhook was never called")
+	}
 }
