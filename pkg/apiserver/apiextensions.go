@@ -42,6 +42,7 @@ import (
 	"k8s.io/kube-openapi/pkg/common"
 
 	"github.com/herd-project/herd/pkg/generated/openapi"
+	"github.com/herd-project/herd/pkg/serviceresolver"
 )
 
 // openAPIDefinitions are herd's generated definitions and those of the
@@ -78,6 +79,7 @@ func newAPIExtensions(cfg *genericapiserver.RecommendedConfig, getter *restOptio
 	crStorage.Codec = runtime.NewCodec(unstructured.UnstructuredJSONScheme, recognizer.NewDecoder(ucbor, unstructured.UnstructuredJSONScheme))
 	crStorage.EncodeVersioner = nil
 
+	f := cfg.SharedInformerFactory
 	ext := &apiextensionsapiserver.Config{
 		GenericConfig: &genericapiserver.RecommendedConfig{
 			Config:                generic,
@@ -86,6 +88,10 @@ func newAPIExtensions(cfg *genericapiserver.RecommendedConfig, getter *restOptio
 		ExtraConfig: apiextensionsapiserver.ExtraConfig{
 			CRDRESTOptionsGetter: &groupPrefixGetter{getter: &restOptionsGetter{config: &crStorage, cfg: getter.cfg, transformers: getter.transformers}},
 			MasterCount:          1,
+			// Conversion webhooks named by Service are called on one of
+			// its ready endpoints (herd routes no ClusterIPs).
+			ServiceResolver: serviceresolver.New(f.Core().V1().Services().Lister(),
+				f.Discovery().V1().EndpointSlices().Lister(), f.Core().V1().Endpoints().Lister()),
 		},
 	}
 	s, err := ext.Complete().New(genericapiserver.NewEmptyDelegate())

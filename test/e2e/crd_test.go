@@ -3,10 +3,12 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +22,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	certutil "k8s.io/client-go/util/cert"
 )
 
 // widgetCRD is a namespaced CustomResourceDefinition of kind Widget in group
@@ -360,9 +363,9 @@ func TestCustomResourceGarbageCollection(t *testing.T) {
 
 // conversionWebhook serves ConversionReviews for the Thing kind: v1 has
 // spec.size, v2 has spec.dimension. It counts the objects it converted.
-func conversionWebhook(t *testing.T) (*httptest.Server, *atomic.Int64) {
+func conversionWebhook(t *testing.T, certPEM, keyPEM []byte) (*httptest.Server, *atomic.Int64) {
 	var converted atomic.Int64
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var review apiextensionsv1.ConversionReview
 		if err := json.NewDecoder(r.Body).Decode(&review); err != nil || review.Request == nil {
 			http.Error(w, "not a ConversionReview", http.StatusBadRequest)
@@ -397,6 +400,14 @@ func conversionWebhook(t *testing.T) (*httptest.Server, *atomic.Int64) {
 		review.Response, review.Request = resp, nil
 		json.NewEncoder(w).Encode(&review)
 	}))
+	if certPEM != nil {
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	}
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv, &converted
 }
@@ -465,7 +476,7 @@ spec:
 
 	// Webhook: reading in the other version calls the webhook.
 	const hooked = "webhook.e2e.herd.test"
-	srv, converted := conversionWebhook(t)
+	srv, converted := conversionWebhook(t, nil, nil)
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	conversion := fmt.Sprintf(`  conversion:
     strategy: Webhook
@@ -486,5 +497,52 @@ spec:
 	}
 	if converted.Load() == 0 {
 		t.Fatal("the conversion webhook was never called")
+	}
+
+	// A webhook named by a Service is called on the Service's endpoint.
+	const bySvc = "service.e2e.herd.test"
+	certPEM, keyPEM, err := certutil.GenerateSelfSignedCertKey("converter."+ns+".svc", []net.IP{net.ParseIP("127.0.0.1")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svcHook, svcConverted := conversionWebhook(t, certPEM, keyPEM)
+	_, hookPort, _ := net.SplitHostPort(strings.TrimPrefix(svcHook.URL, "https://"))
+	svc := fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: converter, namespace: %[1]s}
+spec:
+  ports: [{name: https, port: 443, targetPort: %[2]s}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: converter-1
+  namespace: %[1]s
+  labels: {kubernetes.io/service-name: converter}
+addressType: IPv4
+ports: [{name: https, port: %[2]s, protocol: TCP}]
+endpoints:
+- addresses: [127.0.0.1]
+  conditions: {ready: true}
+`, ns, hookPort)
+	if out, err := s.KubectlIn(t, svc, "apply", "-f", "-"); err != nil {
+		t.Fatal(err, out)
+	}
+	conversion = fmt.Sprintf(`  conversion:
+    strategy: Webhook
+    webhook:
+      conversionReviewVersions: [v1]
+      clientConfig:
+        service: {namespace: %s, name: converter, path: /convert, port: 443}
+        caBundle: %s`, ns, base64.StdEncoding.EncodeToString(certPEM))
+	applyCRD(t, s, versions(bySvc, conversion), "things."+bySvc)
+	if out, err := s.KubectlIn(t, fmt.Sprintf(`{"apiVersion":"%s/v2","kind":"Thing","metadata":{"name":"t1"},"spec":{"dimension":"large"}}`, bySvc), "apply", "-n", ns, "-f", "-"); err != nil {
+		t.Fatal(err, out)
+	}
+	if out := s.MustKubectl(t, "get", "things.v1."+bySvc, "t1", "-n", ns, "-o", "jsonpath={.apiVersion} {.spec.size}"); out != bySvc+"/v1 large" {
+		t.Fatalf("v1 read through the Service's conversion webhook: %q", out)
+	}
+	if svcConverted.Load() == 0 {
+		t.Fatal("the Service's conversion webhook was never called")
 	}
 }
