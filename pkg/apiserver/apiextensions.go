@@ -157,10 +157,19 @@ func (s *Server) PrepareRun() (Runner, error) {
 // aggregated /apis shares one resource manager between the two servers.
 type crdGroupDiscovery struct {
 	lister  apiextensionslisters.CustomResourceDefinitionLister
-	groups  discovery.GroupManager
+	groups  groupAdder
 	mu      sync.Mutex
 	current sets.Set[string]
 }
+
+// groupAdder is the part of discovery.GroupManager that crdGroupDiscovery
+// uses.
+type groupAdder interface {
+	AddGroup(apiGroup metav1.APIGroup)
+	RemoveGroup(groupName string)
+}
+
+var _ groupAdder = discovery.GroupManager(nil)
 
 func (d *crdGroupDiscovery) sync() {
 	d.mu.Lock()

@@ -126,6 +126,10 @@ func TestCustomResourceDefinitionLifecycle(t *testing.T) {
 	const group = "lifecycle.e2e.herd.test"
 	applyCRD(t, s, widgetCRD(group, "lcw"), "widgets."+group)
 
+	// Unaggregated discovery lists the group too.
+	if out := s.MustKubectl(t, "get", "--raw", "/apis"); !strings.Contains(out, `"name":"`+group+`"`) || !strings.Contains(out, `"name":"apiextensions.k8s.io"`) {
+		t.Fatalf("/apis lacks %s or apiextensions.k8s.io:\n%s", group, out)
+	}
 	// Discovery knows the short name and the category.
 	if out := s.MustKubectl(t, "api-resources", "--api-group", group); !regexp.MustCompile(`widgets +lcw +` + regexp.QuoteMeta(group) + `/v1 +true +Widget`).MatchString(out) {
 		t.Fatalf("api-resources:\n%s", out)
@@ -263,6 +267,9 @@ func TestCustomResourceDefinitionLifecycle(t *testing.T) {
 	eventually(t, 30*time.Second, func() error {
 		if out, _ := s.Kubectl(t, "api-resources", "--api-group", group); strings.Contains(out, "Widget") {
 			return fmt.Errorf("still in discovery:\n%s", out)
+		}
+		if out, _ := s.Kubectl(t, "get", "--raw", "/apis"); strings.Contains(out, `"name":"`+group+`"`) {
+			return fmt.Errorf("still in /apis")
 		}
 		if out, _ := s.Kubectl(t, "get", "--raw", "/openapi/v3"); strings.Contains(out, "apis/"+group+"/v1") {
 			return fmt.Errorf("still in OpenAPI v3")
