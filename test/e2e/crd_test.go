@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -172,6 +173,25 @@ func TestCustomResourceDefinitionLifecycle(t *testing.T) {
 	spec := jsonField(t, s, "get", "widget."+group, "w1", "-n", ns)["spec"].(map[string]any)
 	if spec["size"] != "medium" || spec["replicas"] != float64(1) || spec["color"] != "red" || spec["bogus"] != nil {
 		t.Fatalf("spec after defaulting and pruning: %v", spec)
+	}
+
+	// Stored in the same etcd, where kube-apiserver stores them.
+	for _, key := range []string{"/registry/" + group + "/widgets/" + ns + "/w1", "/registry/apiextensions.k8s.io/customresourcedefinitions/widgets." + group} {
+		eventually(t, 10*time.Second, func() error {
+			found := false
+			filepath.Walk(filepath.Join(s.DataDir, "etcd"), func(p string, fi os.FileInfo, err error) error {
+				if err == nil && !fi.IsDir() && !found {
+					if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), key) {
+						found = true
+					}
+				}
+				return nil
+			})
+			if !found {
+				return fmt.Errorf("no key %s in etcd's files", key)
+			}
+			return nil
+		})
 	}
 
 	// Listed with the printer columns.
