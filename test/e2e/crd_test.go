@@ -573,3 +573,41 @@ endpoints:
 		t.Fatal("the Service's conversion webhook was never called")
 	}
 }
+
+// TestCustomResourceQuota: a count/<resource>.<group> quota counts custom
+// resources (through metadata informers) and admission enforces it.
+func TestCustomResourceQuota(t *testing.T) {
+	s := shared
+	ns := s.Namespace(t)
+	const group = "quota.e2e.herd.test"
+	applyCRD(t, s, widgetCRD(group, "qw"), "widgets."+group)
+	s.MustKubectl(t, "create", "quota", "widgets", "-n", ns, "--hard=count/widgets."+group+"=1")
+	used := func() string {
+		return s.MustKubectl(t, "get", "quota", "widgets", "-n", ns, "-o", `jsonpath={.status.used.count/widgets\.`+strings.ReplaceAll(group, ".", `\.`)+`}`)
+	}
+	eventually(t, 90*time.Second, func() error {
+		if u := used(); u != "0" {
+			return fmt.Errorf("used %q", u)
+		}
+		return nil
+	})
+	w := func(name string) string {
+		return fmt.Sprintf(`{"apiVersion":"%s/v1","kind":"Widget","metadata":{"name":%q},"spec":{}}`, group, name)
+	}
+	if out, err := s.KubectlIn(t, w("a"), "create", "-n", ns, "-f", "-"); err != nil {
+		t.Fatal(err, out)
+	}
+	if out, err := s.KubectlIn(t, w("b"), "create", "-n", ns, "-f", "-"); err == nil || !strings.Contains(out, "exceeded quota: widgets") {
+		t.Fatalf("a second Widget over the quota: %v\n%s", err, out)
+	}
+	s.MustKubectl(t, "delete", "qw", "a", "-n", ns)
+	eventually(t, 30*time.Second, func() error {
+		if u := used(); u != "0" {
+			return fmt.Errorf("used %q after the delete", u)
+		}
+		return nil
+	})
+	if out, err := s.KubectlIn(t, w("b"), "create", "-n", ns, "-f", "-"); err != nil {
+		t.Fatal(err, out)
+	}
+}
