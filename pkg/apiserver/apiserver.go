@@ -14,6 +14,7 @@ import (
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
+	apiextensionsapiserver "k8s.io/apiextensions-apiserver/pkg/apiserver"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -29,6 +30,7 @@ import (
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
 	authorizerunion "k8s.io/apiserver/pkg/authorization/union"
+	discoveryendpoint "k8s.io/apiserver/pkg/endpoints/discovery/aggregated"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
@@ -45,11 +47,11 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	restclient "k8s.io/client-go/rest"
+	openapicommon "k8s.io/kube-openapi/pkg/common"
 
 	"github.com/herd-project/herd/pkg/admission/defaultstorageclass"
 	"github.com/herd-project/herd/pkg/admission/limits"
 	rbacauth "github.com/herd-project/herd/pkg/auth/authorizer/rbac"
-	"github.com/herd-project/herd/pkg/generated/openapi"
 	"github.com/herd-project/herd/pkg/registry"
 	authorizationstorage "github.com/herd-project/herd/pkg/registry/authorization"
 	rbacregistry "github.com/herd-project/herd/pkg/registry/rbac"
@@ -106,6 +108,9 @@ type Server struct {
 	// Informers share caches between admission and in-process controllers.
 	Informers informers.SharedInformerFactory
 	Client    kubernetes.Interface
+
+	openAPIConfig   *openapicommon.Config
+	openAPIV3Config *openapicommon.OpenAPIV3Config
 }
 
 // New builds the API server.
@@ -174,11 +179,11 @@ func New(c Config) (*Server, error) {
 	genericapiserver.AuthorizeClientBearerToken(cfg.LoopbackClientConfig, &cfg.Authentication, &cfg.Authorization)
 
 	// OpenAPI, named from a scheme that knows only the served versions.
-	namer := openapinamer.NewDefinitionNamer(scheme.ExternalScheme())
-	cfg.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
+	namer := openapinamer.NewDefinitionNamer(scheme.ExternalScheme(), apiextensionsapiserver.Scheme)
+	cfg.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openAPIDefinitions, namer)
 	cfg.OpenAPIConfig.Info.Title = "Kubernetes"
 	cfg.OpenAPIConfig.Info.Version = "v" + KubernetesVersion
-	cfg.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(openapi.GetOpenAPIDefinitions, namer)
+	cfg.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(openAPIDefinitions, namer)
 	cfg.OpenAPIV3Config.Info.Title = "Kubernetes"
 	cfg.OpenAPIV3Config.Info.Version = "v" + KubernetesVersion
 
@@ -255,9 +260,20 @@ func New(c Config) (*Server, error) {
 	chain = append(chain, limitPlugins[1:]...)
 	cfg.AdmissionControl = admission.NewChainHandler(chain...)
 
-	completed := cfg.Complete()
-	gs, err := completed.New("herd-apiserver", genericapiserver.NewEmptyDelegate())
+	// CustomResourceDefinitions are served by the apiextensions server, the
+	// delegate of herd's; herd's OpenAPI is served merged with it (PrepareRun).
+	cfg.AggregatedDiscoveryGroupManager = discoveryendpoint.NewResourceManager("apis")
+	crds, err := newAPIExtensions(cfg, getter)
 	if err != nil {
+		return nil, err
+	}
+	cfg.SkipOpenAPIInstallation = true
+	completed := cfg.Complete()
+	gs, err := completed.New("herd-apiserver", crds.GenericAPIServer)
+	if err != nil {
+		return nil, err
+	}
+	if err := mirrorCRDGroups(gs, crds); err != nil {
 		return nil, err
 	}
 	gs.AddPostStartHookOrDie("start-informers", func(ctx genericapiserver.PostStartHookContext) error {
@@ -283,7 +299,8 @@ func New(c Config) (*Server, error) {
 	if err := installGroups(gs, c.Definitions, extra, cfg.RESTOptionsGetter); err != nil {
 		return nil, err
 	}
-	return &Server{Generic: gs, Loopback: cfg.LoopbackClientConfig, Informers: factory, Client: client}, nil
+	return &Server{Generic: gs, Loopback: cfg.LoopbackClientConfig, Informers: factory, Client: client,
+		openAPIConfig: cfg.OpenAPIConfig, openAPIV3Config: cfg.OpenAPIV3Config}, nil
 }
 
 func storageConfig(c Config, cfg *genericapiserver.RecommendedConfig) (*storagebackend.Config, error) {

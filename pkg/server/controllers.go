@@ -101,7 +101,11 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	sts := statefulset.New(clientFor("statefulset-controller"), f, recorder("statefulset-controller"), clk)
 	dsc := daemon.New(clientFor("daemon-set-controller"), f, recorder("daemonset-controller"), clk)
 	rc := replicationcontroller.New(clientFor("replication-controller"), f, recorder("replication-controller"), clk)
-	quotas := resourcequota.New(clientFor("resourcequota-controller"), f, clk, resourcequota.Options{})
+	rqMD, _, err := quietFor("resourcequota-controller")
+	if err != nil {
+		return err
+	}
+	quotas := resourcequota.New(clientFor("resourcequota-controller"), f, clk, resourcequota.Options{Metadata: rqMD})
 
 	f.Start(ctx.Done())
 	go sa.Run(ctx, 2)

@@ -290,7 +290,10 @@ func Run(ctx context.Context, o Options) error {
 			klog.ErrorS(err, "writing admin kubeconfig")
 		}
 	}()
-	prepared := srv.Generic.PrepareRun()
+	prepared, err := srv.PrepareRun()
+	if err != nil {
+		return err
+	}
 	klog.InfoS("herd API server starting", "address", addr.String(), "dataDir", o.DataDir)
 	err = prepared.RunWithContext(runCtx)
 	// A stopped server leaves no kubeconfig behind for scripts to mistake

@@ -100,9 +100,7 @@ func TestServiceAccountCreateTokenAndWhoami(t *testing.T) {
 	}
 	// TokenReview for that audience says who it is.
 	review := fmt.Sprintf(`{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":%q,"audiences":["vault"]}}`, other)
-	// (--validate=false: kubectl's client-side validation of kinds whose
-	// openapi parameters are path-level looks for CRDs, which herd lacks.)
-	out, err = s.KubectlIn(t, review, "create", "--validate=false", "-f", "-", "-o", "json")
+	out, err = s.KubectlIn(t, review, "create", "-f", "-", "-o", "json")
 	if err != nil || !strings.Contains(out, `"authenticated": true`) || !strings.Contains(out, `"username": "system:serviceaccount:`+ns+`:default"`) {
 		t.Errorf("TokenReview: %v\n%s", err, out)
 	}

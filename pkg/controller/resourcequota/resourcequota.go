@@ -27,6 +27,8 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
@@ -39,13 +41,22 @@ import (
 // --resource-quota-sync-period).
 const DefaultResyncPeriod = 5 * time.Minute
 
+// unresolvedRetry is how soon a quota counting a resource discovery does not
+// show (yet) is recalculated.
+const unresolvedRetry = 15 * time.Second
+
 // Options tunes the controller.
 type Options struct {
 	// ResyncPeriod between full recalculations; 0 means 5 minutes.
 	ResyncPeriod time.Duration
 	// GroupVersions maps an API group to the version its informers use, for
-	// count/<resource>.<group> quotas; core, apps and batch are known.
+	// count/<resource>.<group> quotas; core, apps and batch are known, other
+	// groups use their preferred version from discovery.
 	GroupVersions map[string]string
+	// Metadata, when set, gives metadata-only informers for the resources the
+	// typed informers do not know (custom resources), so that
+	// count/<resource>.<group> quotas count them too.
+	Metadata metadata.Interface
 }
 
 // Controller keeps ResourceQuota status up to date.
@@ -68,7 +79,11 @@ type Controller struct {
 
 	discoveryMu     sync.Mutex
 	servedResources map[schema.GroupVersionResource]bool
+	preferred       map[string]string
 	discoveredAt    time.Time
+
+	// metadataFactory has informers for what factory does not know.
+	metadataFactory metadatainformer.SharedInformerFactory
 }
 
 // New wires the controller to the informers of factory. Build it before
@@ -96,7 +111,10 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, c
 	if c.resync <= 0 {
 		c.resync = DefaultResyncPeriod
 	}
-	informerListers := generic.ListerFuncForResourceFunc(factory.ForResource)
+	if opts.Metadata != nil {
+		c.metadataFactory = metadatainformer.NewSharedInformerFactory(opts.Metadata, 0)
+	}
+	informerListers := generic.ListerFuncForResourceFunc(c.forResource)
 	// Informers only for served resources: one that never syncs would hold
 	// the server's readiness.
 	c.listers = func(gvr schema.GroupVersionResource) (cache.GenericLister, error) {
@@ -126,11 +144,17 @@ func (c *Controller) served(gvr schema.GroupVersionResource) bool {
 	defer c.discoveryMu.Unlock()
 	now := c.clock.Now()
 	if c.servedResources == nil || now.Sub(c.discoveredAt) > 30*time.Second {
-		_, lists, err := c.client.Discovery().ServerGroupsAndResources()
+		groups, lists, err := c.client.Discovery().ServerGroupsAndResources()
 		if err != nil && len(lists) == 0 {
 			return false
 		}
 		c.servedResources = map[schema.GroupVersionResource]bool{}
+		c.preferred = map[string]string{}
+		for _, g := range groups {
+			if g != nil {
+				c.preferred[g.Name] = g.PreferredVersion.Version
+			}
+		}
 		for _, l := range lists {
 			gv, err := schema.ParseGroupVersion(l.GroupVersion)
 			if err != nil {
@@ -147,18 +171,44 @@ func (c *Controller) served(gvr schema.GroupVersionResource) bool {
 
 // watch replenishes the quotas of a namespace when an object of gr is
 // deleted or its usage changes.
+// version is the version whose informers count gr's group: the configured
+// one, else the group's preferred version from discovery.
+func (c *Controller) version(group string) (string, bool) {
+	if v, ok := c.versions[group]; ok {
+		return v, true
+	}
+	if c.metadataFactory == nil {
+		return "", false
+	}
+	c.served(schema.GroupVersionResource{}) // refreshes discovery when stale
+	c.discoveryMu.Lock()
+	defer c.discoveryMu.Unlock()
+	v, ok := c.preferred[group]
+	return v, ok
+}
+
+// forResource is the typed informer of gvr, else (custom resources) a
+// metadata-only one.
+func (c *Controller) forResource(gvr schema.GroupVersionResource) (informers.GenericInformer, error) {
+	inf, err := c.factory.ForResource(gvr)
+	if err == nil || c.metadataFactory == nil {
+		return inf, err
+	}
+	return c.metadataFactory.ForResource(gvr), nil
+}
+
 func (c *Controller) watch(gr schema.GroupResource, e quotav1.Evaluator) bool {
 	if c.watched[gr] {
 		return true
 	}
-	v, ok := c.versions[gr.Group]
+	v, ok := c.version(gr.Group)
 	if !ok {
 		return false
 	}
 	if !c.served(gr.WithVersion(v)) {
 		return false
 	}
-	inf, err := c.factory.ForResource(gr.WithVersion(v))
+	inf, err := c.forResource(gr.WithVersion(v))
 	if err != nil {
 		return false
 	}
@@ -231,6 +281,9 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	synced := append([]cache.InformerSynced(nil), c.synced...)
 	c.mu.Unlock()
 	c.factory.Start(ctx.Done())
+	if c.metadataFactory != nil {
+		c.metadataFactory.Start(ctx.Done())
+	}
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return
 	}
@@ -292,7 +345,12 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	registry, synced := c.ensureObjectCountEvaluators(rq.Spec.Hard)
+	registry, synced, unresolved := c.ensureObjectCountEvaluators(rq.Spec.Hard)
+	if unresolved {
+		// A count/ of a resource not (yet) served, such as the kind of a
+		// CustomResourceDefinition about to be created: look again later.
+		c.queue.AddAfter(key, unresolvedRetry)
+	}
 	if len(synced) > 0 && !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return fmt.Errorf("caches for quota %s did not sync", key)
 	}
@@ -323,7 +381,7 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 // for each count/<resource>.<group> the registry does not know yet, and
 // returns a snapshot of the registry for one calculation and the
 // HasSynced of the informers it started.
-func (c *Controller) ensureObjectCountEvaluators(hard corev1.ResourceList) (quotav1.Registry, []cache.InformerSynced) {
+func (c *Controller) ensureObjectCountEvaluators(hard corev1.ResourceList) (_ quotav1.Registry, _ []cache.InformerSynced, unresolved bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var started []cache.InformerSynced
@@ -336,15 +394,17 @@ func (c *Controller) ensureObjectCountEvaluators(hard corev1.ResourceList) (quot
 		if c.registry.Get(gr) != nil {
 			continue
 		}
-		v, ok := c.versions[gr.Group]
+		v, ok := c.version(gr.Group)
 		if !ok {
+			unresolved = unresolved || c.metadataFactory != nil
 			continue
 		}
 		gvr := gr.WithVersion(v)
 		if !c.served(gvr) {
+			unresolved = unresolved || c.metadataFactory != nil
 			continue
 		}
-		inf, err := c.factory.ForResource(gvr)
+		inf, err := c.forResource(gvr)
 		if err != nil {
 			continue
 		}
@@ -355,6 +415,9 @@ func (c *Controller) ensureObjectCountEvaluators(hard corev1.ResourceList) (quot
 	}
 	if len(started) > 0 && c.stop != nil {
 		c.factory.Start(c.stop)
+		if c.metadataFactory != nil {
+			c.metadataFactory.Start(c.stop)
+		}
 	}
-	return generic.NewRegistry(c.registry.List()), started
+	return generic.NewRegistry(c.registry.List()), started, unresolved
 }
