@@ -37,6 +37,7 @@ INPUT_PKGS=(
   k8s.io/api/flowcontrol/v1
   k8s.io/api/storage/v1
   k8s.io/api/networking/v1
+  k8s.io/metrics/pkg/apis/metrics/v1beta1
   k8s.io/apimachinery/pkg/apis/meta/v1
   k8s.io/apimachinery/pkg/runtime
   k8s.io/apimachinery/pkg/version

@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
 
 	"github.com/herd-project/herd/pkg/apis/apps"
 	"github.com/herd-project/herd/pkg/apis/batch"
@@ -62,6 +63,7 @@ var ServedGroupVersions = []schema.GroupVersion{
 	flowcontrolv1.SchemeGroupVersion,
 	storagev1.SchemeGroupVersion,
 	networkingv1.SchemeGroupVersion,
+	metricsv1beta1.SchemeGroupVersion,
 }
 
 func internal(gv schema.GroupVersion) schema.GroupVersion {
@@ -136,6 +138,10 @@ func AddToScheme(s *runtime.Scheme) error {
 		&networkingv1.Ingress{}, &networkingv1.IngressList{},
 		&networkingv1.IngressClass{}, &networkingv1.IngressClassList{},
 		&networkingv1.NetworkPolicy{}, &networkingv1.NetworkPolicyList{},
+	)
+	addBoth(s, metricsv1beta1.SchemeGroupVersion,
+		&metricsv1beta1.NodeMetrics{}, &metricsv1beta1.NodeMetricsList{},
+		&metricsv1beta1.PodMetrics{}, &metricsv1beta1.PodMetricsList{},
 	)
 	addBoth(s, storagev1.SchemeGroupVersion,
 		&storagev1.StorageClass{}, &storagev1.StorageClassList{},
