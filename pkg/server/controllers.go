@@ -102,6 +102,10 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	dsc := daemon.New(clientFor("daemon-set-controller"), f, recorder("daemonset-controller"), clk)
 	rc := replicationcontroller.New(clientFor("replication-controller"), f, recorder("replication-controller"), clk)
 	quotas := resourcequota.New(clientFor("resourcequota-controller"), f, clk, resourcequota.Options{})
+	hpa, err := newHPAController(srv, ids, clientFor("horizontal-pod-autoscaler"), f, recorder("horizontal-pod-autoscaler"), clk)
+	if err != nil {
+		return err
+	}
 
 	f.Start(ctx.Done())
 	go sa.Run(ctx, 2)
@@ -120,6 +124,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	go vol.Run(ctx)
 	go sts.Run(ctx, 8)
 	go quotas.Run(ctx, 5)
+	go hpa.Run(ctx, 5)
 	return nil
 }
 

@@ -16,10 +16,16 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/record"
 	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
+	metricsclientset "k8s.io/metrics/pkg/client/clientset/versioned"
+	"k8s.io/utils/clock"
 
 	"github.com/herd-project/herd/pkg/agent/stats"
 	"github.com/herd-project/herd/pkg/apiserver"
+	"github.com/herd-project/herd/pkg/controller/podautoscaler"
 	metricsregistry "github.com/herd-project/herd/pkg/registry/metrics"
 )
 
@@ -37,6 +43,17 @@ func withMetrics(c *apiserver.Config, nodes *nodeConnector) *metricsregistry.Scr
 		return m
 	}
 	return scraper
+}
+
+// newHPAController builds the HorizontalPodAutoscaler controller; it reads
+// metrics.k8s.io as its own identity, like its other requests.
+func newHPAController(srv *apiserver.Server, ids *identities, client kubernetes.Interface, f informers.SharedInformerFactory,
+	rec record.EventRecorder, clk clock.WithTicker) (*podautoscaler.Controller, error) {
+	mc, err := metricsclientset.NewForConfig(ids.config(srv.Loopback, "horizontal-pod-autoscaler"))
+	if err != nil {
+		return nil, err
+	}
+	return podautoscaler.New(client, podautoscaler.NewMetricsClient(mc.MetricsV1beta1()), f, rec, clk, podautoscaler.Options{}), nil
 }
 
 // metricsSource implements metricsregistry.Source over the loopback client
