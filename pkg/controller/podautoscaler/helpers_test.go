@@ -18,4 +18,6 @@ func behavior(up, down int32) *autoscalingv2.HorizontalPodAutoscalerBehavior {
 	return b
 }
 
-func autoscalingDisabled() autoscalingv2.ScalingPolicySelect { return autoscalingv2.DisabledPolicySelect }
+func autoscalingDisabled() autoscalingv2.ScalingPolicySelect {
+	return autoscalingv2.DisabledPolicySelect
+}

@@ -79,7 +79,7 @@ func TestResourceUtilizationReplicas(t *testing.T) {
 		{name: "no metrics at all", current: 1, target: 50,
 			pods: []*corev1.Pod{testPod("a", 100)}, metrics: map[string]int64{}, wantErrStr: "did not receive metrics for targeted pods (pods might be unready)"},
 		{name: "a container without request", current: 1, target: 50,
-			pods: []*corev1.Pod{testPod("a", 100, func(p *corev1.Pod) { p.Spec.Containers[0].Resources = corev1.ResourceRequirements{} })},
+			pods:    []*corev1.Pod{testPod("a", 100, func(p *corev1.Pod) { p.Spec.Containers[0].Resources = corev1.ResourceRequirements{} })},
 			metrics: map[string]int64{"a": 10}, wantErrStr: "missing request for cpu in container c of Pod a"},
 		{name: "no pods", current: 1, target: 50, wantErrStr: "no pods returned by selector while calculating replica count"},
 	}
