@@ -21,7 +21,7 @@ func (a *Agent) statsLoop() {
 	t := a.clk.NewTicker(StatsInterval)
 	defer t.Stop()
 	for {
-		a.summaries()
+		a.summaries("")
 		a.stats.Forget()
 		select {
 		case <-a.ctx.Done():
@@ -31,8 +31,9 @@ func (a *Agent) statsLoop() {
 	}
 }
 
-// summaries reads the usage of every served node and its running pods.
-func (a *Agent) summaries() map[string]*stats.Summary {
+// summaries reads the usage of the served nodes (only one when only is
+// set) and their running pods.
+func (a *Agent) summaries(only string) map[string]*stats.Summary {
 	out := map[string]*stats.Summary{}
 	sp, ok := a.rt.(runtime.StatsProvider)
 	if !ok {
@@ -40,7 +41,9 @@ func (a *Agent) summaries() map[string]*stats.Summary {
 	}
 	a.servedMu.RLock()
 	for n := range a.nodes {
-		out[n] = &stats.Summary{Node: n, Pods: []stats.PodUsage{}}
+		if only == "" || n == only {
+			out[n] = &stats.Summary{Node: n, Pods: []stats.PodUsage{}}
+		}
 	}
 	a.servedMu.RUnlock()
 	for _, obj := range a.podInf.GetStore().List() {
@@ -92,8 +95,11 @@ func (a *Agent) summaries() map[string]*stats.Summary {
 		}
 	}
 	np, machine := a.rt.(runtime.NodeStatsProvider)
+	a.servedMu.RLock()
+	single := len(a.nodes) == 1
+	a.servedMu.RUnlock()
 	for name, sum := range out {
-		if machine && len(out) == 1 {
+		if machine && single {
 			if s, err := np.NodeStats(); err == nil {
 				sum.Usage = a.stats.Observe("node/"+name, s)
 			}
@@ -123,7 +129,7 @@ func (a *Agent) serveResourceStats(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "node "+node+" is not served by this agent", http.StatusNotFound)
 		return
 	}
-	sum := a.summaries()[node]
+	sum := a.summaries(node)[node]
 	if sum == nil {
 		sum = &stats.Summary{Node: node, Pods: []stats.PodUsage{}}
 	}
