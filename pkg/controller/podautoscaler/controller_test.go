@@ -38,6 +38,7 @@ type fixture struct {
 	metrics  *fakeMetrics
 	replicas int32
 	updates  int
+	scaled   string
 }
 
 func newFixture(t *testing.T, hpa *autoscalingv2.HorizontalPodAutoscaler, pods ...*corev1.Pod) *fixture {
@@ -48,22 +49,25 @@ func newFixture(t *testing.T, hpa *autoscalingv2.HorizontalPodAutoscaler, pods .
 	}
 	f := &fixture{client: fake.NewClientset(objs...), clk: clocktesting.NewFakeClock(t0), rec: record.NewFakeRecorder(100),
 		metrics: &fakeMetrics{}, replicas: int32(len(pods))}
-	f.client.PrependReactor("get", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		if a.GetSubresource() != "scale" {
-			return false, nil, nil
-		}
-		return true, &autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns"},
-			Spec: autoscalingv1.ScaleSpec{Replicas: f.replicas}, Status: autoscalingv1.ScaleStatus{Replicas: f.replicas, Selector: "app=web"}}, nil
-	})
-	f.client.PrependReactor("update", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		if a.GetSubresource() != "scale" {
-			return false, nil, nil
-		}
-		s := a.(k8stesting.UpdateAction).GetObject().(*autoscalingv1.Scale)
-		f.replicas = s.Spec.Replicas
-		f.updates++
-		return true, s, nil
-	})
+	for _, res := range []string{"deployments", "statefulsets"} {
+		f.client.PrependReactor("get", res, func(a k8stesting.Action) (bool, runtime.Object, error) {
+			if a.GetSubresource() != "scale" {
+				return false, nil, nil
+			}
+			f.scaled = a.GetResource().Resource
+			return true, &autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns"},
+				Spec: autoscalingv1.ScaleSpec{Replicas: f.replicas}, Status: autoscalingv1.ScaleStatus{Replicas: f.replicas, Selector: "app=web"}}, nil
+		})
+		f.client.PrependReactor("update", res, func(a k8stesting.Action) (bool, runtime.Object, error) {
+			if a.GetSubresource() != "scale" {
+				return false, nil, nil
+			}
+			s := a.(k8stesting.UpdateAction).GetObject().(*autoscalingv1.Scale)
+			f.replicas = s.Spec.Replicas
+			f.updates++
+			return true, s, nil
+		})
+	}
 	inf := informers.NewSharedInformerFactory(f.client, 0)
 	f.c = New(f.client, f.metrics, inf, f.rec, f.clk, Options{})
 	for _, p := range pods {
@@ -188,5 +192,29 @@ func TestControllerReportsMissingMetrics(t *testing.T) {
 	}
 	if f.updates != 0 {
 		t.Fatal("scaled without metrics")
+	}
+}
+
+func TestControllerScalesStatefulSets(t *testing.T) {
+	h := webHPA(nil)
+	h.Spec.ScaleTargetRef.Kind = "StatefulSet"
+	f := newFixture(t, h, testPod("a", 100), testPod("b", 100))
+	f.metrics.values = map[string]int64{"a": 100, "b": 100}
+	f.sync(t)
+	if f.replicas != 4 || f.scaled != "statefulsets" {
+		t.Fatalf("replicas %d through %q, want 4 through statefulsets", f.replicas, f.scaled)
+	}
+}
+
+func TestControllerUnknownTarget(t *testing.T) {
+	h := webHPA(nil)
+	h.Spec.ScaleTargetRef.Kind = "Widget"
+	f := newFixture(t, h, testPod("a", 100))
+	if _, err := f.c.sync(context.Background(), "ns/web"); err == nil {
+		t.Fatal("no error for a target without /scale")
+	}
+	hpa, _ := f.client.AutoscalingV2().HorizontalPodAutoscalers("ns").Get(context.Background(), "web", metav1.GetOptions{})
+	if got := condition(hpa, autoscalingv2.AbleToScale); got != "False/FailedGetScale" {
+		t.Fatalf("AbleToScale %s", got)
 	}
 }
