@@ -228,6 +228,7 @@ func (c *Controller) reconcile(ctx context.Context, key string, hpa *autoscaling
 		proposal, metricName, statuses, cerr := c.computeReplicas(ctx, hpa, scale, current, now)
 		metricStatuses = statuses
 		if cerr != nil {
+			hpa.Status.CurrentReplicas = current
 			hpa.Status.CurrentMetrics = statuses
 			return c.updateStatus(ctx, old, hpa, cerr)
 		}
@@ -365,19 +366,20 @@ func (c *Controller) computeMetric(ctx context.Context, hpa *autoscalingv2.Horiz
 		}
 		return 0, "", autoscalingv2.MetricStatus{}, reason, fmt.Errorf("failed to get %s utilization: %w", resName, err)
 	}
+	calc := c.calculatorFor(hpa)
 	var replicas int32
 	var value autoscalingv2.MetricValueStatus
 	var name string
 	if target.AverageValue != nil {
 		var avg int64
-		replicas, avg, err = c.calc.ResourceAverageValueReplicas(current, target.AverageValue.MilliValue(), resName, pods, metrics)
+		replicas, avg, err = calc.ResourceAverageValueReplicas(current, target.AverageValue.MilliValue(), resName, pods, metrics)
 		value.AverageValue = resource.NewMilliQuantity(avg, resource.DecimalSI)
 		name = fmt.Sprintf("%s resource", resName)
 	} else {
 		util := ptr.Deref(target.AverageUtilization, 80)
 		var pct int32
 		var avg int64
-		replicas, pct, avg, err = c.calc.ResourceUtilizationReplicas(current, util, resName, pods, metrics, container)
+		replicas, pct, avg, err = calc.ResourceUtilizationReplicas(current, util, resName, pods, metrics, container)
 		value.AverageUtilization = ptr.To(pct)
 		value.AverageValue = resource.NewMilliQuantity(avg, resource.DecimalSI)
 		name = fmt.Sprintf("%s resource utilization (percentage of request)", resName)
@@ -400,6 +402,20 @@ func (c *Controller) computeMetric(ctx context.Context, hpa *autoscalingv2.Horiz
 		st.Resource = &autoscalingv2.ResourceMetricStatus{Name: resName, Current: value}
 	}
 	return replicas, name, st, "", nil
+}
+
+// calculatorFor applies the tolerances of hpa's behavior, if any.
+func (c *Controller) calculatorFor(hpa *autoscalingv2.HorizontalPodAutoscaler) *ReplicaCalculator {
+	calc := *c.calc
+	if b := hpa.Spec.Behavior; b != nil {
+		if b.ScaleUp != nil && b.ScaleUp.Tolerance != nil {
+			calc.ScaleUpTolerance = ptr.To(b.ScaleUp.Tolerance.AsApproximateFloat64())
+		}
+		if b.ScaleDown != nil && b.ScaleDown.Tolerance != nil {
+			calc.ScaleDownTolerance = ptr.To(b.ScaleDown.Tolerance.AsApproximateFloat64())
+		}
+	}
+	return &calc
 }
 
 func (c *Controller) updateStatus(ctx context.Context, old, hpa *autoscalingv2.HorizontalPodAutoscaler, cause error) error {

@@ -35,8 +35,24 @@ type PodMetricsInfo map[string]PodMetric
 // ReplicaCalculator computes desired replica counts as Kubernetes' HPA
 // controller does.
 type ReplicaCalculator struct {
-	Tolerance float64
-	Now       func() time.Time
+	// Tolerance applies both ways; ScaleUpTolerance and
+	// ScaleDownTolerance, when set (an HPA's behavior.scaleUp.tolerance and
+	// behavior.scaleDown.tolerance), override it for one direction.
+	Tolerance                            float64
+	ScaleUpTolerance, ScaleDownTolerance *float64
+	Now                                  func() time.Time
+}
+
+// within says whether a usage ratio is close enough to 1 to change nothing.
+func (c *ReplicaCalculator) within(ratio float64) bool {
+	up, down := c.Tolerance, c.Tolerance
+	if c.ScaleUpTolerance != nil {
+		up = *c.ScaleUpTolerance
+	}
+	if c.ScaleDownTolerance != nil {
+		down = *c.ScaleDownTolerance
+	}
+	return ratio >= 1.0-down && ratio <= 1.0+up
 }
 
 // ResourceUtilizationReplicas is the replica count for a target average
@@ -65,7 +81,7 @@ func (c *ReplicaCalculator) ResourceUtilizationReplicas(currentReplicas int32, t
 	}
 	scaleUpWithUnready := len(unready) > 0 && ratio > 1.0
 	if !scaleUpWithUnready && len(missing) == 0 {
-		if math.Abs(1.0-ratio) <= c.Tolerance {
+		if c.within(ratio) {
 			return currentReplicas, utilization, rawAverage, nil
 		}
 		return int32(math.Ceil(ratio * float64(readyCount))), utilization, rawAverage, nil
@@ -90,7 +106,7 @@ func (c *ReplicaCalculator) ResourceUtilizationReplicas(currentReplicas int32, t
 	if err != nil {
 		return 0, utilization, rawAverage, err
 	}
-	if math.Abs(1.0-newRatio) <= c.Tolerance || (ratio < 1.0 && newRatio > 1.0) || (ratio > 1.0 && newRatio < 1.0) {
+	if c.within(newRatio) || (ratio < 1.0 && newRatio > 1.0) || (ratio > 1.0 && newRatio < 1.0) {
 		return currentReplicas, utilization, rawAverage, nil
 	}
 	n := int32(math.Ceil(newRatio * float64(len(metrics))))
@@ -117,7 +133,7 @@ func (c *ReplicaCalculator) ResourceAverageValueReplicas(currentReplicas int32, 
 	ratio, avg := averageRatio(metrics, targetAverage)
 	scaleUpWithUnready := len(unready) > 0 && ratio > 1.0
 	if !scaleUpWithUnready && len(missing) == 0 {
-		if math.Abs(1.0-ratio) <= c.Tolerance {
+		if c.within(ratio) {
 			return currentReplicas, avg, nil
 		}
 		return int32(math.Ceil(ratio * float64(readyCount))), avg, nil
@@ -135,7 +151,7 @@ func (c *ReplicaCalculator) ResourceAverageValueReplicas(currentReplicas int32, 
 		}
 	}
 	newRatio, _ := averageRatio(metrics, targetAverage)
-	if math.Abs(1.0-newRatio) <= c.Tolerance || (ratio < 1.0 && newRatio > 1.0) || (ratio > 1.0 && newRatio < 1.0) {
+	if c.within(newRatio) || (ratio < 1.0 && newRatio > 1.0) || (ratio > 1.0 && newRatio < 1.0) {
 		return currentReplicas, avg, nil
 	}
 	n := int32(math.Ceil(newRatio * float64(len(metrics))))

@@ -212,3 +212,17 @@ func TestChangeInPeriod(t *testing.T) {
 		t.Fatal(fmt.Sprint(got))
 	}
 }
+
+func TestPerDirectionTolerance(t *testing.T) {
+	pods := []*corev1.Pod{testPod("a", 100), testPod("b", 100)}
+	up, down := 0.5, 0.0
+	c := &ReplicaCalculator{Tolerance: DefaultTolerance, ScaleUpTolerance: &up, ScaleDownTolerance: &down, Now: func() time.Time { return t0 }}
+	// 140% of target: within a 0.5 scale-up tolerance.
+	if got, _, _, _ := c.ResourceUtilizationReplicas(2, 50, corev1.ResourceCPU, pods, metricsOf(map[string]int64{"a": 70, "b": 70}), ""); got != 2 {
+		t.Fatalf("scale up within tolerance: %d", got)
+	}
+	// 96% of target: outside a zero scale-down tolerance.
+	if got, _, _, _ := c.ResourceUtilizationReplicas(2, 50, corev1.ResourceCPU, pods, metricsOf(map[string]int64{"a": 24, "b": 24}), ""); got != 1 {
+		t.Fatalf("scale down with zero tolerance: %d", got)
+	}
+}
