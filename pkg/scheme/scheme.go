@@ -128,6 +128,9 @@ func AddToScheme(s *runtime.Scheme) error {
 	if err := autoscaling.AddConversions(s); err != nil {
 		return err
 	}
+	if err := s.SetVersionPriority(autoscalingv2.SchemeGroupVersion, autoscalingv1.SchemeGroupVersion); err != nil {
+		return err
+	}
 	addBoth(s, policyv1.SchemeGroupVersion, &policyv1.Eviction{})
 	addBoth(s, rbacv1.SchemeGroupVersion,
 		&rbacv1.Role{}, &rbacv1.RoleList{},

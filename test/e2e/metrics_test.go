@@ -167,6 +167,11 @@ func TestMetricsSimulatedTopAndAutoscale(t *testing.T) {
 	if out != "ValidMetricFound" {
 		t.Fatalf("ScalingActive reason %q, want ValidMetricFound", out)
 	}
+	// autoscaling/v2 is the preferred version, as in Kubernetes.
+	out = s.MustKubectl(t, "get", "--raw", "/apis/autoscaling")
+	if !strings.Contains(out, `"preferredVersion":{"groupVersion":"autoscaling/v2"`) {
+		t.Fatalf("discovery of autoscaling:\n%s", out)
+	}
 	// autoscaling/v1 shows the same object.
 	out = s.MustKubectl(t, "get", "--raw", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web")
 	if !strings.Contains(out, `"targetCPUUtilizationPercentage":50`) {
