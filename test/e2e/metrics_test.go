@@ -95,6 +95,37 @@ spec:
         resources: {requests: {cpu: 100m}}
 `
 
+const hpaStatefulSet = `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata:
+      labels: {app: db}
+      annotations: {simulate.herd.dev/cpu-usage: 300m}
+    spec:
+      containers:
+      - name: db
+        image: postgres
+        resources: {requests: {cpu: 100m}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: db}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: db}
+  minReplicas: 1
+  maxReplicas: 3
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
+  behavior:
+    scaleUp: {stabilizationWindowSeconds: 0}
+`
+
 // TestMetricsSimulatedTopAndAutoscale: on the simulated runtime usage comes
 // from pod annotations; kubectl autoscale creates an HPA that scales the
 // Deployment up while its pods use 200% of their request and back down to
@@ -154,6 +185,11 @@ func TestMetricsSimulatedTopAndAutoscale(t *testing.T) {
 		t.Fatalf("no SuccessfulRescale event:\n%s", out)
 	}
 
+	// StatefulSets scale too; this HPA is written as autoscaling/v2.
+	if out, err := s.KubectlIn(t, hpaStatefulSet, "apply", "-f", "-"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+
 	// The usage drops: the HPA scales back down to minReplicas.
 	s.MustKubectl(t, "annotate", "pods", "-l", "app=web", "simulate.herd.dev/cpu-usage=10m", "--overwrite")
 	poll(t, 90*time.Second, func() error {
@@ -167,6 +203,13 @@ func TestMetricsSimulatedTopAndAutoscale(t *testing.T) {
 	if out != "ValidMetricFound" {
 		t.Fatalf("ScalingActive reason %q, want ValidMetricFound", out)
 	}
+	poll(t, 90*time.Second, func() error {
+		out, err := s.Kubectl(t, "get", "statefulset", "db", "-o", "jsonpath={.spec.replicas}")
+		if err != nil || out != "3" {
+			return fmt.Errorf("statefulset replicas %q (want 3): %v", out, err)
+		}
+		return nil
+	})
 	// autoscaling/v2 is the preferred version, as in Kubernetes.
 	out = s.MustKubectl(t, "get", "--raw", "/apis/autoscaling")
 	if !strings.Contains(out, `"preferredVersion":{"groupVersion":"autoscaling/v2"`) {
