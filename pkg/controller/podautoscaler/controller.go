@@ -237,6 +237,7 @@ func (c *Controller) reconcile(ctx context.Context, key string, hpa *autoscaling
 		if hpa.Spec.Behavior == nil {
 			var stab int32
 			stab, c.recs[key] = stabilize(c.recs[key], now.Time, c.opts.DownscaleStabilizationWindow, proposal)
+			setStabilized(hpa, stab, proposal, current, now)
 			desired, lim = limitWithoutBehavior(current, stab, minReplicas, hpa.Spec.MaxReplicas)
 		} else {
 			b := hpa.Spec.Behavior
@@ -249,6 +250,7 @@ func (c *Controller) reconcile(ctx context.Context, key string, hpa *autoscaling
 			}
 			var stab int32
 			stab, c.recs[key] = stabilizeWithBehavior(c.recs[key], now.Time, current, proposal, up, down)
+			setStabilized(hpa, stab, proposal, current, now)
 			c.upEvents[key] = pruneEvents(c.upEvents[key], b.ScaleUp, now.Time)
 			c.downEvents[key] = pruneEvents(c.downEvents[key], b.ScaleDown, now.Time)
 			desired, lim = limitWithBehavior(current, stab, minReplicas, hpa.Spec.MaxReplicas, b, c.upEvents[key], c.downEvents[key], now.Time)
@@ -286,13 +288,28 @@ func (c *Controller) reconcile(ctx context.Context, key string, hpa *autoscaling
 		c.mu.Unlock()
 		klog.V(2).InfoS("Successful rescale", "hpa", klog.KObj(hpa), "currentReplicas", current, "desiredReplicas", desired, "reason", reason)
 		hpa.Status.LastScaleTime = &now
-	} else if !disabled {
-		setCondition(hpa, autoscalingv2.AbleToScale, corev1.ConditionTrue, "ReadyForNewScale", "recommended size matches current size", now)
+	} else {
+		klog.V(4).InfoS("Decided not to scale", "hpa", klog.KObj(hpa), "desiredReplicas", desired, "lastScaleTime", hpa.Status.LastScaleTime)
 	}
 	hpa.Status.CurrentReplicas = current
 	hpa.Status.DesiredReplicas = desired
 	hpa.Status.CurrentMetrics = metricStatuses
 	return c.updateStatus(ctx, old, hpa, nil)
+}
+
+// setStabilized says in AbleToScale whether a stabilization window held the
+// recommendation back, as upstream does.
+func setStabilized(hpa *autoscalingv2.HorizontalPodAutoscaler, stabilized, proposal, current int32, now metav1.Time) {
+	switch {
+	case stabilized == proposal:
+		setCondition(hpa, autoscalingv2.AbleToScale, corev1.ConditionTrue, "ReadyForNewScale", "recommended size matches current size", now)
+	case proposal >= current:
+		setCondition(hpa, autoscalingv2.AbleToScale, corev1.ConditionTrue, "ScaleUpStabilized",
+			"recent recommendations were lower than current one, applying the lowest recent recommendation", now)
+	default:
+		setCondition(hpa, autoscalingv2.AbleToScale, corev1.ConditionTrue, "ScaleDownStabilized",
+			"recent recommendations were higher than current one, applying the highest recent recommendation", now)
+	}
 }
 
 // computeReplicas evaluates every metric and proposes the largest count.

@@ -153,7 +153,7 @@ func TestControllerScaleDownWaitsForStabilizationWindow(t *testing.T) {
 	f.metrics.values = map[string]int64{"a": 10, "b": 10, "c": 10, "d": 10}
 	f.clk.Step(15 * time.Second)
 	hpa := f.sync(t)
-	if f.replicas != 4 || hpa.Status.DesiredReplicas != 4 || condition(hpa, autoscalingv2.AbleToScale) != "True/ReadyForNewScale" {
+	if f.replicas != 4 || hpa.Status.DesiredReplicas != 4 || condition(hpa, autoscalingv2.AbleToScale) != "True/ScaleDownStabilized" {
 		t.Fatalf("within the window: replicas %d, status %+v", f.replicas, hpa.Status)
 	}
 	f.clk.Step(61 * time.Second)
