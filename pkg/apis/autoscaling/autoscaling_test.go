@@ -120,3 +120,43 @@ func TestV1Conversion(t *testing.T) {
 		t.Fatalf("default target: %+v", v2.Spec.Metrics)
 	}
 }
+
+func TestV1RoundTripKeepsWhatV1CannotShow(t *testing.T) {
+	h := validHPA()
+	memQ := resource.MustParse("100Mi")
+	h.Spec.Metrics = append(h.Spec.Metrics,
+		autoscalingv2.MetricSpec{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
+			Name: corev1.ResourceMemory, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: &memQ}}},
+		autoscalingv2.MetricSpec{Type: autoscalingv2.PodsMetricSourceType, Pods: &autoscalingv2.PodsMetricSource{
+			Metric: autoscalingv2.MetricIdentifier{Name: "qps"}, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: &memQ}}})
+	h.Spec.Behavior = &autoscalingv2.HorizontalPodAutoscalerBehavior{ScaleDown: &autoscalingv2.HPAScalingRules{StabilizationWindowSeconds: ptr.To[int32](5)}}
+	h.Annotations = map[string]string{"keep": "me"}
+	SetDefaultsHorizontalPodAutoscaler(h)
+	h.Status.Conditions = []autoscalingv2.HorizontalPodAutoscalerCondition{{Type: autoscalingv2.AbleToScale, Status: corev1.ConditionTrue, Reason: "ReadyForNewScale"}}
+
+	var v1 autoscalingv1.HorizontalPodAutoscaler
+	V2ToV1(h, &v1)
+	if *v1.Spec.TargetCPUUtilizationPercentage != 80 || v1.Annotations[MetricSpecsAnnotation] == "" ||
+		v1.Annotations[BehaviorSpecsAnnotation] == "" || !strings.Contains(v1.Annotations[ConditionsAnnotation], "ReadyForNewScale") {
+		t.Fatalf("v1 view: %+v", v1.ObjectMeta.Annotations)
+	}
+	if !strings.Contains(v1.Annotations[MetricSpecsAnnotation], `"targetAverageValue":"100Mi"`) {
+		t.Fatalf("metrics annotation %s", v1.Annotations[MetricSpecsAnnotation])
+	}
+	if len(h.Annotations) != 1 {
+		t.Fatal("V2ToV1 changed its input")
+	}
+	var back autoscalingv2.HorizontalPodAutoscaler
+	V1ToV2(&v1, &back)
+	// As in Kubernetes, the other metrics come first, then the CPU target.
+	if len(back.Spec.Metrics) != 3 || back.Spec.Metrics[0].Resource.Name != corev1.ResourceMemory ||
+		back.Spec.Metrics[1].Pods.Metric.Name != "qps" || !isCPUUtilization(back.Spec.Metrics[2]) {
+		t.Fatalf("metrics after the round trip: %+v", back.Spec.Metrics)
+	}
+	if back.Spec.Behavior == nil || *back.Spec.Behavior.ScaleDown.StabilizationWindowSeconds != 5 {
+		t.Fatalf("behavior lost: %+v", back.Spec.Behavior)
+	}
+	if len(back.Annotations) != 1 || back.Annotations["keep"] != "me" || len(back.Status.Conditions) != 1 {
+		t.Fatalf("annotations %v conditions %v", back.Annotations, back.Status.Conditions)
+	}
+}

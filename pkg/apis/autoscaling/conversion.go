@@ -10,11 +10,13 @@ import (
 )
 
 // AddConversions registers the conversions that serve autoscaling/v1
-// HorizontalPodAutoscalers as a view of the stored autoscaling/v2 objects:
-// v1 carries the CPU utilization target (spec.targetCPUUtilizationPercentage)
-// and status.currentCPUUtilizationPercentage; other v2 metrics, behavior
-// and conditions are not shown in v1, and an update through v1 replaces the
-// metrics with the CPU target alone.
+// HorizontalPodAutoscalers as a view of the stored autoscaling/v2 objects,
+// as Kubernetes does: v1 carries the CPU utilization target
+// (spec.targetCPUUtilizationPercentage) and
+// status.currentCPUUtilizationPercentage; the other metrics, the behavior
+// and the conditions travel in the annotations autoscaling.alpha.kubernetes.io/
+// metrics, behavior and conditions, so that a v1 read-modify-write keeps
+// them. (The current-metrics annotation is not written.)
 func AddConversions(s *runtime.Scheme) error {
 	if err := s.AddConversionFunc((*autoscalingv1.HorizontalPodAutoscaler)(nil), (*autoscalingv2.HorizontalPodAutoscaler)(nil),
 		func(a, b interface{}, _ conversion.Scope) error {
@@ -71,6 +73,7 @@ func V1ToV2(in *autoscalingv1.HorizontalPodAutoscaler, out *autoscalingv2.Horizo
 			Resource: &autoscalingv2.ResourceMetricStatus{Name: corev1.ResourceCPU,
 				Current: autoscalingv2.MetricValueStatus{AverageUtilization: ptr.To(*st.CurrentCPUUtilizationPercentage)}}}}
 	}
+	fromV1Annotations(out)
 	SetDefaultsHorizontalPodAutoscaler(out)
 }
 
@@ -81,12 +84,12 @@ func V2ToV1(in *autoscalingv2.HorizontalPodAutoscaler, out *autoscalingv1.Horizo
 	out.Spec.MinReplicas = copyInt(in.Spec.MinReplicas)
 	out.Spec.MaxReplicas = in.Spec.MaxReplicas
 	for _, m := range in.Spec.Metrics {
-		if m.Type == autoscalingv2.ResourceMetricSourceType && m.Resource != nil && m.Resource.Name == corev1.ResourceCPU &&
-			m.Resource.Target.AverageUtilization != nil {
+		if isCPUUtilization(m) {
 			out.Spec.TargetCPUUtilizationPercentage = ptr.To(*m.Resource.Target.AverageUtilization)
 			break
 		}
 	}
+	toV1Annotations(in, out)
 	st := in.Status
 	out.Status = autoscalingv1.HorizontalPodAutoscalerStatus{ObservedGeneration: copyInt(st.ObservedGeneration),
 		LastScaleTime: st.LastScaleTime.DeepCopy(), CurrentReplicas: st.CurrentReplicas, DesiredReplicas: st.DesiredReplicas}
@@ -97,6 +100,11 @@ func V2ToV1(in *autoscalingv2.HorizontalPodAutoscaler, out *autoscalingv1.Horizo
 			break
 		}
 	}
+}
+
+func isCPUUtilization(m autoscalingv2.MetricSpec) bool {
+	return m.Type == autoscalingv2.ResourceMetricSourceType && m.Resource != nil && m.Resource.Name == corev1.ResourceCPU &&
+		m.Resource.Target.AverageUtilization != nil
 }
 
 func cpuUtilization(pct int32) autoscalingv2.MetricSpec {
