@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,6 +140,7 @@ func TestMetricsSimulatedTopAndAutoscale(t *testing.T) {
 	defer func() {
 		s.Stop()
 		killRuns(dir)
+		os.RemoveAll(dir)
 	}()
 	poll(t, 60*time.Second, func() error {
 		_, err := s.Kubectl(t, "wait", "--for=condition=Ready", "node/simnode", "--timeout=1s")
