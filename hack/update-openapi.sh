@@ -30,6 +30,7 @@ INPUT_PKGS=(
   k8s.io/api/events/v1
   k8s.io/api/discovery/v1
   k8s.io/api/autoscaling/v1
+  k8s.io/api/autoscaling/v2
   k8s.io/api/policy/v1
   k8s.io/api/authentication/v1
   k8s.io/api/authorization/v1
@@ -37,6 +38,7 @@ INPUT_PKGS=(
   k8s.io/api/flowcontrol/v1
   k8s.io/api/storage/v1
   k8s.io/api/networking/v1
+  k8s.io/metrics/pkg/apis/metrics/v1beta1
   k8s.io/apimachinery/pkg/apis/meta/v1
   k8s.io/apimachinery/pkg/runtime
   k8s.io/apimachinery/pkg/version

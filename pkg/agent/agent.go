@@ -31,6 +31,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/herd-project/herd/pkg/agent/runtime"
+	"github.com/herd-project/herd/pkg/agent/stats"
 )
 
 const (
@@ -121,6 +122,8 @@ type Agent struct {
 	nodeMu  sync.Mutex
 	nodeSt  map[string]*nodeState
 	machine machineInfo
+	// stats turns the runtime's counters into usage rates.
+	stats *stats.Sampler
 
 	// ctx is the agent's run context, for goroutines started by syncs.
 	ctx context.Context
@@ -152,6 +155,7 @@ func New(cfg Config) (*Agent, error) {
 		rt:     cfg.Runtime,
 		clk:    cfg.Clock,
 		nodes:  map[string]bool{},
+		stats:  stats.NewSampler(),
 		rec:    map[string]record.EventRecorder{},
 		pods:   map[types.UID]*podState{},
 		nodeSt: map[string]*nodeState{},
@@ -267,6 +271,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	go a.leaseLoop(ctx)
 	go a.nodeStatusLoop(ctx)
 	go a.volumeRefreshLoop(ctx)
+	go a.statsLoop()
 	logger.V(2).Info("Node agent started", "nodes", len(a.cfg.NodeNames), "runtime", a.rt.Name())
 	var wg sync.WaitGroup
 	for i := 0; i < a.cfg.Workers; i++ {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/herd-project/herd/pkg/agent/logs"
 	"github.com/herd-project/herd/pkg/agent/runtime"
+	"github.com/herd-project/herd/pkg/agent/stats"
 	"github.com/herd-project/herd/pkg/agent/streaming"
 )
 
@@ -25,6 +26,7 @@ import (
 //	POST|GET /attach/{namespace}/{pod}/{container}?input=&output=&error=&tty=             (SPDY upgrade)
 //	POST|GET /portForward/{namespace}/{pod}                                               (SPDY upgrade)
 //	ANY      /podProxy/{namespace}/{pod}/{scheme}/{port}/{path}                           (pods/proxy, services/proxy)
+//	GET      /stats/resource?node=NAME                                                    (resource usage, for metrics.k8s.io)
 //	GET      /healthz, /pods                                                              (as the kubelet's, for nodes/proxy)
 //
 // Requests must come with a client certificate of Config.ClientCertUser
@@ -40,6 +42,7 @@ func (a *Agent) Handler() http.Handler {
 	mux.HandleFunc("/podProxy/", a.servePodProxy)
 	mux.HandleFunc("/healthz", a.serveHealthz)
 	mux.HandleFunc("/pods", a.servePods)
+	mux.HandleFunc(stats.Path, a.serveResourceStats)
 	return a.authenticate(mux)
 }
 

@@ -368,15 +368,17 @@ func installGroups(gs *genericapiserver.GenericAPIServer, defs []*registry.Defin
 		if err != nil {
 			return err
 		}
-		g, v := d.GroupVersion.Group, d.GroupVersion.Version
-		if byGroup[g] == nil {
-			byGroup[g] = map[string]map[string]rest.Storage{}
-		}
-		if byGroup[g][v] == nil {
-			byGroup[g][v] = map[string]rest.Storage{}
-		}
-		for k, s := range storage {
-			byGroup[g][v][k] = s
+		for _, gv := range append([]schema.GroupVersion{d.GroupVersion}, d.AlsoServedAs...) {
+			g, v := gv.Group, gv.Version
+			if byGroup[g] == nil {
+				byGroup[g] = map[string]map[string]rest.Storage{}
+			}
+			if byGroup[g][v] == nil {
+				byGroup[g][v] = map[string]rest.Storage{}
+			}
+			for k, s := range storage {
+				byGroup[g][v][k] = s
+			}
 		}
 	}
 	groups := make([]string, 0, len(byGroup))

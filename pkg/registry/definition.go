@@ -22,6 +22,9 @@ import (
 type Definition struct {
 	// GroupVersion and Resource (plural, lower case) locate it; Kind names its type.
 	GroupVersion schema.GroupVersion
+	// AlsoServedAs are more versions of the group serving the same storage
+	// (converted by the scheme), e.g. autoscaling/v1 HorizontalPodAutoscalers.
+	AlsoServedAs []schema.GroupVersion
 	Resource     string
 	Singular     string
 	Kind         string

@@ -14,6 +14,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -29,8 +30,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
 
 	"github.com/herd-project/herd/pkg/apis/apps"
+	"github.com/herd-project/herd/pkg/apis/autoscaling"
 	"github.com/herd-project/herd/pkg/apis/batch"
 	"github.com/herd-project/herd/pkg/apis/core"
 	"github.com/herd-project/herd/pkg/apis/networking"
@@ -54,6 +57,7 @@ var ServedGroupVersions = []schema.GroupVersion{
 	coordinationv1.SchemeGroupVersion,
 	discoveryv1.SchemeGroupVersion,
 	eventsv1.SchemeGroupVersion,
+	autoscalingv2.SchemeGroupVersion,
 	autoscalingv1.SchemeGroupVersion,
 	policyv1.SchemeGroupVersion,
 	rbacv1.SchemeGroupVersion,
@@ -62,6 +66,7 @@ var ServedGroupVersions = []schema.GroupVersion{
 	flowcontrolv1.SchemeGroupVersion,
 	storagev1.SchemeGroupVersion,
 	networkingv1.SchemeGroupVersion,
+	metricsv1beta1.SchemeGroupVersion,
 }
 
 func internal(gv schema.GroupVersion) schema.GroupVersion {
@@ -114,6 +119,18 @@ func AddToScheme(s *runtime.Scheme) error {
 	addBoth(s, coordinationv1.SchemeGroupVersion, &coordinationv1.Lease{}, &coordinationv1.LeaseList{})
 	addBoth(s, discoveryv1.SchemeGroupVersion, &discoveryv1.EndpointSlice{}, &discoveryv1.EndpointSliceList{})
 	addBoth(s, autoscalingv1.SchemeGroupVersion, &autoscalingv1.Scale{})
+	// autoscaling/v2 HorizontalPodAutoscaler is the group's internal type;
+	// autoscaling/v1 is served as a converted view of it.
+	addBoth(s, autoscalingv2.SchemeGroupVersion,
+		&autoscalingv2.HorizontalPodAutoscaler{}, &autoscalingv2.HorizontalPodAutoscalerList{})
+	s.AddKnownTypes(autoscalingv1.SchemeGroupVersion,
+		&autoscalingv1.HorizontalPodAutoscaler{}, &autoscalingv1.HorizontalPodAutoscalerList{})
+	if err := autoscaling.AddConversions(s); err != nil {
+		return err
+	}
+	if err := s.SetVersionPriority(autoscalingv2.SchemeGroupVersion, autoscalingv1.SchemeGroupVersion); err != nil {
+		return err
+	}
 	addBoth(s, policyv1.SchemeGroupVersion, &policyv1.Eviction{})
 	addBoth(s, rbacv1.SchemeGroupVersion,
 		&rbacv1.Role{}, &rbacv1.RoleList{},
@@ -136,6 +153,10 @@ func AddToScheme(s *runtime.Scheme) error {
 		&networkingv1.Ingress{}, &networkingv1.IngressList{},
 		&networkingv1.IngressClass{}, &networkingv1.IngressClassList{},
 		&networkingv1.NetworkPolicy{}, &networkingv1.NetworkPolicyList{},
+	)
+	addBoth(s, metricsv1beta1.SchemeGroupVersion,
+		&metricsv1beta1.NodeMetrics{}, &metricsv1beta1.NodeMetricsList{},
+		&metricsv1beta1.PodMetrics{}, &metricsv1beta1.PodMetricsList{},
 	)
 	addBoth(s, storagev1.SchemeGroupVersion,
 		&storagev1.StorageClass{}, &storagev1.StorageClassList{},
@@ -167,6 +188,7 @@ func AddToScheme(s *runtime.Scheme) error {
 	apps.RegisterDefaults(s)
 	batch.RegisterDefaults(s)
 	networking.RegisterDefaults(s)
+	autoscaling.RegisterDefaults(s)
 	return nil
 }
 

@@ -106,6 +106,10 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 		return err
 	}
 	quotas := resourcequota.New(clientFor("resourcequota-controller"), f, clk, resourcequota.Options{Metadata: rqMD})
+	hpa, err := newHPAController(srv, ids, clientFor("horizontal-pod-autoscaler"), f, recorder("horizontal-pod-autoscaler"), clk)
+	if err != nil {
+		return err
+	}
 
 	f.Start(ctx.Done())
 	go sa.Run(ctx, 2)
@@ -124,6 +128,7 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	go vol.Run(ctx)
 	go sts.Run(ctx, 8)
 	go quotas.Run(ctx, 5)
+	go hpa.Run(ctx, 5)
 	return nil
 }
 

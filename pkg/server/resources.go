@@ -9,6 +9,7 @@ import (
 	"github.com/herd-project/herd/pkg/registry/apps/deployment"
 	"github.com/herd-project/herd/pkg/registry/apps/replicaset"
 	"github.com/herd-project/herd/pkg/registry/apps/statefulset"
+	"github.com/herd-project/herd/pkg/registry/autoscaling/horizontalpodautoscaler"
 	"github.com/herd-project/herd/pkg/registry/batch/cronjob"
 	"github.com/herd-project/herd/pkg/registry/batch/job"
 	"github.com/herd-project/herd/pkg/registry/coordination/lease"
@@ -73,6 +74,7 @@ func Definitions(eventTTL time.Duration, nodes *nodeConnector) []*registry.Defin
 		resourcequota.Definition(),
 		limitrange.Definition(),
 		flowschema.Definition(),
+		horizontalpodautoscaler.Definition(),
 		prioritylevelconfiguration.Definition(),
 	}
 }

@@ -226,6 +226,7 @@ func Run(ctx context.Context, o Options) error {
 		Definitions:              append(Definitions(o.EventTTL, nodes), RBACDefinitions(guard)...),
 		RBACGuard:                guard,
 	}
+	withMetrics(&apiCfg, nodes)
 	issuer, err := withServiceAccounts(files, &apiCfg)
 	if err != nil {
 		ln.Close()

@@ -14,6 +14,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/herd-project/herd/pkg/agent/stats"
 )
 
 // ContainerID identifies one run (attempt) of one container of one pod. It
@@ -169,3 +171,18 @@ type Adopter interface {
 // ReasonErrImagePull is the StartError reason of an image that could not be
 // pulled; the agent reports ImagePullBackOff while it backs off.
 const ReasonErrImagePull = "ErrImagePull"
+
+// StatsProvider is optionally implemented by a runtime that can measure its
+// running containers (for metrics.k8s.io and kubectl top). pod is the
+// container's pod as the API shows it now (the simulated runtime reads its
+// usage annotations from it).
+type StatsProvider interface {
+	ContainerStats(pod *corev1.Pod, id ContainerID) (stats.Sample, error)
+}
+
+// NodeStatsProvider is optionally implemented by a runtime that measures
+// the whole machine (the process runtime); the simulated runtime's nodes
+// use the sum of their pods.
+type NodeStatsProvider interface {
+	NodeStats() (stats.Sample, error)
+}

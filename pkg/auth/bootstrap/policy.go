@@ -70,6 +70,15 @@ func ClusterRoles() []rbacv1.ClusterRole {
 		{ObjectMeta: meta("admin", nil), AggregationRule: aggregation(aggregateToAdmin)},
 		{ObjectMeta: meta("edit", map[string]string{aggregateToAdmin: "true"}), AggregationRule: aggregation(aggregateToEdit)},
 		{ObjectMeta: meta("view", map[string]string{aggregateToEdit: "true"}), AggregationRule: aggregation(aggregateToView)},
+		// metrics-server's manifest ships this role: admin, edit and view
+		// may read metrics.k8s.io (kubectl top).
+		{
+			ObjectMeta: meta("system:aggregated-metrics-reader", map[string]string{
+				aggregateToAdmin: "true", aggregateToEdit: "true", aggregateToView: "true"}),
+			Rules: []rbacv1.PolicyRule{
+				verbs("get", "list", "watch").groups("metrics.k8s.io").resources("pods", "nodes").rule(),
+			},
+		},
 		{
 			ObjectMeta: meta("system:aggregate-to-admin", map[string]string{aggregateToAdmin: "true"}),
 			Rules: []rbacv1.PolicyRule{

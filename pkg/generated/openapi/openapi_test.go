@@ -35,6 +35,8 @@ func TestDefinitionsPresent(t *testing.T) {
 		"io.k8s.api.events.v1.Event",
 		"io.k8s.api.discovery.v1.EndpointSlice",
 		"io.k8s.api.autoscaling.v1.Scale",
+		"io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler",
+		"io.k8s.metrics.pkg.apis.metrics.v1beta1.PodMetrics",
 		"io.k8s.api.policy.v1.PodDisruptionBudget",
 		"io.k8s.api.authentication.v1.TokenReview",
 		"io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",

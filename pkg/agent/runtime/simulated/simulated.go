@@ -43,6 +43,13 @@
 //	                    run is killed at the end of it with exit code 137.
 //	stop-exit-code      exit code of a run that exits after SIGTERM
 //	                    (default 0).
+//	cpu-usage           quantity (e.g. "250m"): the CPU the running
+//	                    container uses, for metrics.k8s.io (kubectl top,
+//	                    HorizontalPodAutoscalers); default: its cpu request,
+//	                    else 0. Read from the pod as it is now: annotate a
+//	                    running pod to change its usage.
+//	memory-usage        quantity (e.g. "64Mi"): its memory working set;
+//	                    default: its memory request, else 0.
 //
 // Integer values are range-checked (exit codes 0–255, fail-attempts ≥ 0)
 // and durations must not be negative: a bad value fails the start with
