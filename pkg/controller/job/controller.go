@@ -26,9 +26,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -39,6 +37,8 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
+
+	"github.com/herd-project/herd/pkg/controller/internal/podcontrol"
 )
 
 // Tunables with Kubernetes' values (the backoff cap is herd's: 6 minutes,
@@ -54,7 +54,6 @@ const (
 	SlowStartInitialBatchSize = 1
 	// DefaultSyncBatchPeriod groups pod events of one Job into one sync.
 	DefaultSyncBatchPeriod = time.Second
-	expectationsTimeout    = 5 * time.Minute
 )
 
 // Condition reasons and messages, and event reasons.
@@ -109,7 +108,7 @@ type Controller struct {
 	queue       workqueue.TypedRateLimitingInterface[string]
 	batchPeriod time.Duration
 
-	expectations *expectations
+	expectations *podcontrol.Expectations
 
 	backoffMu sync.Mutex
 	backoffs  map[string]backoffRecord
@@ -121,12 +120,12 @@ type Controller struct {
 }
 
 // New builds the Job controller on the factory's Job and Pod informers.
-func New(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker) *Controller {
+func New(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker) (*Controller, error) {
 	return NewWithOptions(client, factory, recorder, clk, Options{})
 }
 
 // NewWithOptions is New with tunables.
-func NewWithOptions(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker, opts Options) *Controller {
+func NewWithOptions(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker, opts Options) (*Controller, error) {
 	jobInformer := factory.Batch().V1().Jobs()
 	podInformer := factory.Core().V1().Pods()
 	period := opts.SyncBatchPeriod
@@ -148,48 +147,28 @@ func NewWithOptions(client kubernetes.Interface, factory informers.SharedInforme
 			workqueue.NewTypedItemExponentialFailureRateLimiter[string](time.Second, time.Minute),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "job", Clock: clk}),
 		batchPeriod:  period,
-		expectations: newExpectations(clk),
+		expectations: podcontrol.NewExpectations(clk),
 		backoffs:     map[string]backoffRecord{},
 		writtenRV:    map[string]uint64{},
 	}
-	_ = podInformer.Informer().AddIndexers(cache.Indexers{controllerUIDIndex: indexByControllerUID, orphanIndex: indexOrphans})
-	jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	if err := podcontrol.AddPodIndex(podInformer.Informer()); err != nil {
+		return nil, err
+	}
+	if _, err := jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj interface{}) { c.enqueueJob(obj, 0) },
 		UpdateFunc: c.updateJob,
 		DeleteFunc: c.deleteJob,
-	})
-	podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	}); err != nil {
+		return nil, fmt.Errorf("watching Jobs: %w", err)
+	}
+	if _, err := podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.addPod,
 		UpdateFunc: c.updatePod,
 		DeleteFunc: c.deletePod,
-	})
-	return c
-}
-
-const (
-	controllerUIDIndex = "jobControllerUID"
-	orphanIndex        = "jobOrphansByNamespace"
-)
-
-// indexOrphans indexes pods without a controller by namespace, so that
-// adoption does not scan every pod.
-func indexOrphans(obj interface{}) ([]string, error) {
-	p, ok := obj.(*corev1.Pod)
-	if !ok || metav1.GetControllerOf(p) != nil {
-		return nil, nil
+	}); err != nil {
+		return nil, fmt.Errorf("watching pods: %w", err)
 	}
-	return []string{p.Namespace}, nil
-}
-
-func indexByControllerUID(obj interface{}) ([]string, error) {
-	p, ok := obj.(*corev1.Pod)
-	if !ok {
-		return nil, nil
-	}
-	if ref := jobControllerRef(p); ref != nil {
-		return []string{string(ref.UID)}, nil
-	}
-	return nil, nil
+	return c, nil
 }
 
 // Run starts workers and blocks until ctx is done.
@@ -312,7 +291,7 @@ func (c *Controller) addPod(obj interface{}) {
 		return
 	}
 	if job := c.jobForPod(p); job != nil {
-		c.expectations.creationObserved(jobKey(job))
+		c.expectations.CreationObserved(jobKey(job))
 	}
 	if p.DeletionTimestamp != nil {
 		c.observeDeletion(p)
@@ -366,17 +345,17 @@ func (c *Controller) deletePod(obj interface{}) {
 
 func (c *Controller) observeDeletion(p *corev1.Pod) {
 	if ref := jobControllerRef(p); ref != nil {
-		c.expectations.deletionObserved(p.Namespace+"/"+ref.Name, p.UID)
+		c.expectations.DeletionObserved(p.Namespace+"/"+ref.Name, string(p.UID))
 	}
 }
 
 func (c *Controller) observeFinalizerRemoval(p *corev1.Pod) {
 	if ref := jobControllerRef(p); ref != nil {
-		c.expectations.finalizerRemovalObserved(p.Namespace+"/"+ref.Name, p.UID)
+		c.expectations.FinalizerRemovalObserved(p.Namespace+"/"+ref.Name, string(p.UID))
 	}
 	if metav1.GetControllerOf(p) == nil {
 		// A pod released from a Job; forget it everywhere.
-		c.expectations.finalizerRemovalObservedAnywhere(p.UID)
+		c.expectations.FinalizerRemovalObservedAnywhere(string(p.UID))
 	}
 }
 
@@ -398,123 +377,6 @@ func jobControllerRef(p *corev1.Pod) *metav1.OwnerReference {
 }
 
 func jobKey(job *batchv1.Job) string { return job.Namespace + "/" + job.Name }
-
-// --- expectations ---
-
-// expectations records in-flight pod creations and deletions, and
-// finalizer removals, per Job key, so that a sync does not act on an
-// informer cache that has not caught up with its own writes.
-type expectations struct {
-	clk clock.PassiveClock
-	mu  sync.Mutex
-	m   map[string]*expectation
-}
-
-type expectation struct {
-	adds       int
-	dels       sets.Set[types.UID]
-	rmFinalize sets.Set[types.UID]
-	timestamp  time.Time
-}
-
-func newExpectations(clk clock.PassiveClock) *expectations {
-	return &expectations{clk: clk, m: map[string]*expectation{}}
-}
-
-func (e *expectations) get(key string) *expectation {
-	x := e.m[key]
-	if x == nil {
-		x = &expectation{dels: sets.New[types.UID](), rmFinalize: sets.New[types.UID]()}
-		e.m[key] = x
-	}
-	return x
-}
-
-// satisfied: no creations/deletions in flight (or they timed out).
-func (e *expectations) satisfied(key string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	x := e.m[key]
-	if x == nil || (x.adds <= 0 && x.dels.Len() == 0) {
-		return true
-	}
-	if e.clk.Since(x.timestamp) > expectationsTimeout {
-		x.adds = 0
-		x.dels.Clear()
-		return true
-	}
-	return false
-}
-
-func (e *expectations) expectCreations(key string, n int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	x := e.get(key)
-	x.adds += n
-	x.timestamp = e.clk.Now()
-}
-
-func (e *expectations) creationObserved(key string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if x := e.m[key]; x != nil && x.adds > 0 {
-		x.adds--
-	}
-}
-
-func (e *expectations) expectDeletion(key string, uid types.UID) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	x := e.get(key)
-	x.dels.Insert(uid)
-	x.timestamp = e.clk.Now()
-}
-
-func (e *expectations) deletionObserved(key string, uid types.UID) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if x := e.m[key]; x != nil {
-		x.dels.Delete(uid)
-	}
-}
-
-func (e *expectations) expectFinalizerRemoval(key string, uid types.UID) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.get(key).rmFinalize.Insert(uid)
-}
-
-func (e *expectations) finalizerRemovalObserved(key string, uid types.UID) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if x := e.m[key]; x != nil {
-		x.rmFinalize.Delete(uid)
-	}
-}
-
-func (e *expectations) finalizerRemovalObservedAnywhere(uid types.UID) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, x := range e.m {
-		x.rmFinalize.Delete(uid)
-	}
-}
-
-// expectedFinalizerRemovals returns a copy of the in-flight removals.
-func (e *expectations) expectedFinalizerRemovals(key string) sets.Set[types.UID] {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if x := e.m[key]; x != nil {
-		return x.rmFinalize.Clone()
-	}
-	return sets.New[types.UID]()
-}
-
-func (e *expectations) forget(key string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	delete(e.m, key)
-}
 
 func (c *Controller) backoffFor(key string) backoffRecord {
 	c.backoffMu.Lock()

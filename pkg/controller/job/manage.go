@@ -21,6 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
+
+	"github.com/herd-project/herd/pkg/controller/internal/podcontrol"
 )
 
 // manageJob creates or deletes pods so that the active count matches what
@@ -93,7 +95,7 @@ func (c *Controller) manageJob(ctx context.Context, jc *syncCtx) (int32, error) 
 		}
 	}
 	key := jobKey(job)
-	c.expectations.expectCreations(key, int(diff))
+	c.expectations.ExpectCreations(key, int(diff))
 	logger.V(4).Info("Too few pods running", "job", klog.KObj(job), "want", want, "creating", diff)
 
 	tmpl := job.Spec.Template.DeepCopy()
@@ -118,7 +120,7 @@ func (c *Controller) manageJob(ctx context.Context, jc *syncCtx) (int32, error) 
 			go func(ix int) {
 				defer wg.Done()
 				if err := c.createPod(ctx, job, tmpl, ix, jc.delayedPerIndex[ix]); err != nil {
-					c.expectations.creationObserved(key)
+					c.expectations.CreationObserved(key)
 					errMu.Lock()
 					errs = append(errs, err)
 					errMu.Unlock()
@@ -132,7 +134,7 @@ func (c *Controller) manageJob(ctx context.Context, jc *syncCtx) (int32, error) 
 		if len(errs) > failedBefore {
 			// Slow start: give up the rest after a failed batch.
 			for i := int32(0); i < diff; i++ {
-				c.expectations.creationObserved(key)
+				c.expectations.CreationObserved(key)
 			}
 			break
 		}
@@ -296,7 +298,7 @@ func (c *Controller) deletePods(ctx context.Context, job *batchv1.Job, pods []*c
 	var wg sync.WaitGroup
 	for _, p := range pods {
 		if untrack {
-			c.expectations.expectDeletion(key, p.UID)
+			c.expectations.ExpectDeletions(key, []string{string(p.UID)})
 		}
 		wg.Add(1)
 		go func(p *corev1.Pod) {
@@ -314,7 +316,7 @@ func (c *Controller) deletePods(ctx context.Context, job *batchv1.Job, pods []*c
 				err = c.client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &p.UID}})
 			}
 			if err != nil && !apierrors.IsNotFound(err) {
-				c.expectations.deletionObserved(key, p.UID)
+				c.expectations.DeletionObserved(key, string(p.UID))
 				c.recorder.Eventf(job, corev1.EventTypeWarning, EventFailedDelete, "Error deleting: %v", err)
 				mu.Lock()
 				errs = append(errs, err)
@@ -412,7 +414,7 @@ func (c *Controller) trackStatus(ctx context.Context, jc *syncCtx, needsFlush bo
 	completions := int(ptr.Deref(job.Spec.Completions, 0))
 	withFinalizer := sets.New[types.UID]()
 	for _, p := range jc.pods {
-		if hasFinalizer(p) && !jc.expectedRm.Has(p.UID) {
+		if hasFinalizer(p) && !jc.expectedRm.Has(string(p.UID)) {
 			withFinalizer.Insert(p.UID)
 		}
 	}
@@ -424,7 +426,7 @@ func (c *Controller) trackStatus(ctx context.Context, jc *syncCtx, needsFlush bo
 	var newIndexes []int
 	reachedMax := false
 	for _, p := range jc.pods {
-		if !hasFinalizer(p) || jc.expectedRm.Has(p.UID) {
+		if !hasFinalizer(p) || jc.expectedRm.Has(string(p.UID)) {
 			continue
 		}
 		failed := isPodFailed(p)
@@ -650,7 +652,7 @@ func (c *Controller) removeFinalizers(ctx context.Context, key string, pods []*c
 	var wg sync.WaitGroup
 	for i, p := range pods {
 		if key != "" {
-			c.expectations.expectFinalizerRemoval(key, p.UID)
+			c.expectations.ExpectFinalizerRemoval(key, string(p.UID))
 		}
 		wg.Add(1)
 		go func(i int, p *corev1.Pod) {
@@ -658,7 +660,7 @@ func (c *Controller) removeFinalizers(ctx context.Context, key string, pods []*c
 			_, err := c.client.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.StrategicMergePatchType, removeFinalizerPatch, metav1.PatchOptions{})
 			if err != nil && !apierrors.IsNotFound(err) {
 				if key != "" {
-					c.expectations.finalizerRemovalObserved(key, p.UID)
+					c.expectations.FinalizerRemovalObserved(key, string(p.UID))
 				}
 				mu.Lock()
 				errs = append(errs, err)
@@ -683,20 +685,6 @@ func (c *Controller) releaseFinalizers(ctx context.Context, pods []*corev1.Pod) 
 
 // --- pod ownership ---
 
-func (c *Controller) ownedPods(job *batchv1.Job) []*corev1.Pod {
-	objs, err := c.podIndex.ByIndex(controllerUIDIndex, string(job.UID))
-	if err != nil {
-		return nil
-	}
-	out := make([]*corev1.Pod, 0, len(objs))
-	for _, o := range objs {
-		if p, ok := o.(*corev1.Pod); ok && p.Namespace == job.Namespace {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // podsNamingGoneJob: pods with the tracking finalizer whose controller is
 // a Job of that name that no longer exists.
 func (c *Controller) podsNamingGoneJob(ns, name string) []*corev1.Pod {
@@ -720,8 +708,12 @@ func (c *Controller) getPodsForJob(ctx context.Context, job *batchv1.Job) ([]*co
 	if err != nil {
 		return nil, errorf("couldn't convert Job selector: %w", err)
 	}
+	owned, err := podcontrol.ControlledPods(c.podIndex, job.Namespace, job.UID)
+	if err != nil {
+		return nil, err
+	}
 	var out, toRelease []*corev1.Pod
-	for _, p := range c.ownedPods(job) {
+	for _, p := range owned {
 		if selector.Matches(labels.Set(p.Labels)) {
 			out = append(out, p)
 		} else if job.DeletionTimestamp == nil {
@@ -738,13 +730,12 @@ func (c *Controller) getPodsForJob(ctx context.Context, job *batchv1.Job) ([]*co
 		return out, utilerrors.NewAggregate(errs)
 	}
 	var canAdopt *bool
-	orphans, err := c.podIndex.ByIndex(orphanIndex, job.Namespace)
+	orphans, err := podcontrol.OrphanPods(c.podIndex, job.Namespace)
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range orphans {
-		p, ok := o.(*corev1.Pod)
-		if !ok || metav1.GetControllerOf(p) != nil || p.DeletionTimestamp != nil || !selector.Matches(labels.Set(p.Labels)) {
+	for _, p := range orphans {
+		if metav1.GetControllerOf(p) != nil || p.DeletionTimestamp != nil || !selector.Matches(labels.Set(p.Labels)) {
 			continue
 		}
 		if canAdopt == nil {

@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
+
+	"github.com/herd-project/herd/pkg/controller/internal/podcontrol"
 )
 
 const orphanPrefix = "orphan-pod:"
@@ -35,7 +37,7 @@ type syncCtx struct {
 	newSucceeded, newFailed []*corev1.Pod
 	uncountedSucceeded      sets.Set[types.UID]
 	uncountedFailed         sets.Set[types.UID]
-	expectedRm              sets.Set[types.UID]
+	expectedRm              sets.Set[string]
 
 	finishedCondition *batchv1.JobCondition
 
@@ -90,7 +92,7 @@ func (c *Controller) syncJob(ctx context.Context, key string) error {
 	}
 	shared, err := c.jobLister.Jobs(ns).Get(name)
 	if apierrors.IsNotFound(err) {
-		c.expectations.forget(key)
+		c.expectations.Delete(key)
 		c.forgetWrites(key)
 		c.setBackoff(key, backoffRecord{})
 		return c.releaseFinalizers(ctx, c.podsNamingGoneJob(ns, name))
@@ -105,8 +107,12 @@ func (c *Controller) syncJob(ctx context.Context, key string) error {
 	if IsJobFinished(shared) {
 		c.setBackoff(key, backoffRecord{})
 		c.forgetWrites(key)
+		owned, err := podcontrol.ControlledPods(c.podIndex, shared.Namespace, shared.UID)
+		if err != nil {
+			return err
+		}
 		var leftovers []*corev1.Pod
-		for _, p := range c.ownedPods(shared) {
+		for _, p := range owned {
 			if hasFinalizer(p) {
 				leftovers = append(leftovers, p)
 			}
@@ -124,7 +130,7 @@ func (c *Controller) syncJob(ctx context.Context, key string) error {
 	if job.Status.UncountedTerminatedPods == nil {
 		job.Status.UncountedTerminatedPods = &batchv1.UncountedTerminatedPods{}
 	}
-	satisfied := c.expectations.satisfied(key)
+	satisfied := c.expectations.Satisfied(key)
 	pods, err := c.getPodsForJob(ctx, job)
 	if err != nil {
 		return err
@@ -132,7 +138,7 @@ func (c *Controller) syncJob(ctx context.Context, key string) error {
 	jc := &syncCtx{
 		job:                job,
 		pods:               pods,
-		expectedRm:         c.expectations.expectedFinalizerRemovals(key),
+		expectedRm:         c.expectations.ExpectedFinalizerRemovals(key),
 		uncountedSucceeded: sets.New(job.Status.UncountedTerminatedPods.Succeeded...),
 		uncountedFailed:    sets.New(job.Status.UncountedTerminatedPods.Failed...),
 	}
@@ -301,7 +307,7 @@ func setSuspended(job *batchv1.Job, status corev1.ConditionStatus, reason, msg s
 func newFinishedPods(jc *syncCtx) (succeeded, failed []*corev1.Pod) {
 	completions := int(ptr.Deref(jc.job.Spec.Completions, 0))
 	for _, p := range jc.pods {
-		if !hasFinalizer(p) || jc.expectedRm.Has(p.UID) {
+		if !hasFinalizer(p) || jc.expectedRm.Has(string(p.UID)) {
 			continue
 		}
 		if isIndexed(jc.job) {
@@ -376,7 +382,7 @@ func podsWithDelayedDeletionPerIndex(jc *syncCtx, completions int) map[int]*core
 		}
 	}
 	for _, p := range jc.pods {
-		if !isPodFailed(p) || !hasFinalizer(p) || jc.expectedRm.Has(p.UID) {
+		if !isPodFailed(p) || !hasFinalizer(p) || jc.expectedRm.Has(string(p.UID)) {
 			continue
 		}
 		ix, ok := validIndex(p, completions)

@@ -55,7 +55,10 @@ func newFixture(t testing.TB, opts Options, objs ...runtime.Object) *fixture {
 		return false, nil, nil
 	})
 	f.factory = informers.NewSharedInformerFactory(f.client, 0)
-	f.c = NewWithOptions(f.client, f.factory, f.recorder, f.clock, opts)
+	var err error
+	if f.c, err = NewWithOptions(f.client, f.factory, f.recorder, f.clock, opts); err != nil {
+		t.Fatal(err)
+	}
 	for _, o := range objs {
 		switch o := o.(type) {
 		case *appsv1.ReplicaSet:
