@@ -17,7 +17,6 @@ package job
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
@@ -38,6 +38,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
+	"github.com/herd-project/herd/pkg/controller/internal/consistency"
 	"github.com/herd-project/herd/pkg/controller/internal/podcontrol"
 )
 
@@ -113,10 +114,9 @@ type Controller struct {
 	backoffMu sync.Mutex
 	backoffs  map[string]backoffRecord
 
-	// writtenRV holds, per Job key, the resourceVersion of our last status
-	// write, so that a sync never acts on an older cached Job.
-	writtenMu sync.Mutex
-	writtenRV map[string]uint64
+	// consistency holds the resourceVersions of our Job status writes: a
+	// sync waits until the Job informer has observed them.
+	consistency *consistency.Store
 }
 
 // New builds the Job controller on the factory's Job and Pod informers.
@@ -149,7 +149,9 @@ func NewWithOptions(client kubernetes.Interface, factory informers.SharedInforme
 		batchPeriod:  period,
 		expectations: podcontrol.NewExpectations(clk),
 		backoffs:     map[string]backoffRecord{},
-		writtenRV:    map[string]uint64{},
+		consistency: consistency.New(map[schema.GroupResource]consistency.LastSyncRVGetter{
+			batchv1.Resource("jobs"): jobInformer.Informer().GetStore(),
+		}),
 	}
 	if err := podcontrol.AddPodIndex(podInformer.Informer()); err != nil {
 		return nil, err
@@ -201,6 +203,10 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	err := c.sync(ctx, key)
 	if err == nil {
 		c.queue.Forget(key)
+		return true
+	}
+	if consistency.HandleStale(ctx, err, key) {
+		c.queue.AddRateLimited(key)
 		return true
 	}
 	utilruntime.HandleErrorWithContext(ctx, err, "syncing job", "key", key)
@@ -396,34 +402,7 @@ func (c *Controller) setBackoff(key string, r backoffRecord) {
 
 // recordWrite remembers the resourceVersion a status write returned.
 func (c *Controller) recordWrite(job *batchv1.Job) {
-	rv, err := strconv.ParseUint(job.ResourceVersion, 10, 64)
-	if err != nil {
-		return
-	}
-	key := jobKey(job)
-	c.writtenMu.Lock()
-	defer c.writtenMu.Unlock()
-	if rv > c.writtenRV[key] {
-		c.writtenRV[key] = rv
-	}
-}
-
-// cacheBehindWrites reports whether the cached Job is older than our last
-// status write for it (its update event will requeue the key).
-func (c *Controller) cacheBehindWrites(job *batchv1.Job) bool {
-	rv, err := strconv.ParseUint(job.ResourceVersion, 10, 64)
-	if err != nil {
-		return false
-	}
-	c.writtenMu.Lock()
-	defer c.writtenMu.Unlock()
-	return rv < c.writtenRV[jobKey(job)]
-}
-
-func (c *Controller) forgetWrites(key string) {
-	c.writtenMu.Lock()
-	defer c.writtenMu.Unlock()
-	delete(c.writtenRV, key)
+	c.consistency.WroteAt(types.NamespacedName{Namespace: job.Namespace, Name: job.Name}, job.UID, batchv1.Resource("jobs"), job.ResourceVersion)
 }
 
 func errorf(format string, args ...interface{}) error { return fmt.Errorf(format, args...) }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 
+	"github.com/herd-project/herd/pkg/controller/internal/consistency"
 	"github.com/herd-project/herd/pkg/controller/internal/podcontrol"
 )
 
@@ -71,6 +72,9 @@ func TestExpectationsPreventDoubleCreation(t *testing.T) {
 	if err := f.c.syncJob(f.ctx, "default/x"); err != nil {
 		t.Fatal(err)
 	}
+	// Only the expectations stand between the lagging pod cache and a
+	// second round of creations: forget the status write.
+	f.c.consistency.Clear(types.NamespacedName{Namespace: "default", Name: "x"}, "")
 	if err := f.c.syncJob(f.ctx, "default/x"); err != nil {
 		t.Fatal(err)
 	}
@@ -324,14 +328,25 @@ func TestWaitsForCacheToCatchUpWithStatusWrites(t *testing.T) {
 	cached, _, _ := f.jobIdx.Get(j)
 	var rv uint64
 	fmt.Sscan(cached.(*batchv1.Job).ResourceVersion, &rv)
-	f.c.writtenRV["default/w"] = rv + 1
-	if err := f.c.syncJob(f.ctx, "default/w"); err != nil {
-		t.Fatal(err)
+	// Our last status write is newer than anything the Job informer saw.
+	written := cached.(*batchv1.Job).DeepCopy()
+	written.ResourceVersion = fmt.Sprint(rv + 1)
+	f.c.recordWrite(written)
+	err := f.c.syncJob(f.ctx, "default/w")
+	if !consistency.IsStale(err) {
+		t.Fatalf("syncJob on a stale cache = %v, want a stale-cache error", err)
 	}
 	if n := len(f.pods()); n != 0 {
 		t.Fatalf("acted on a Job older than its last status write: %d pods", n)
 	}
-	f.c.writtenRV["default/w"] = rv
+	// The worker requeues it quietly with the rate limiter.
+	f.c.queue.Add("default/w")
+	f.c.processNext(f.ctx)
+	if n := f.c.queue.NumRequeues("default/w"); n != 1 {
+		t.Fatalf("stale sync requeued %d times, want 1", n)
+	}
+	// The informer observes the write.
+	f.jobIdx.Bookmark(fmt.Sprint(rv + 1))
 	f.mustSync("w")
 	if n := len(f.pods()); n != 2 {
 		t.Fatalf("%d pods, want 2", n)

@@ -90,10 +90,16 @@ func (c *Controller) syncJob(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	// Counting from a Job older than our last status write would lose or
+	// double-count pods whose finalizers are already gone.
+	nn := types.NamespacedName{Namespace: ns, Name: name}
+	if err := c.consistency.EnsureReady(nn); err != nil {
+		return err
+	}
 	shared, err := c.jobLister.Jobs(ns).Get(name)
 	if apierrors.IsNotFound(err) {
 		c.expectations.Delete(key)
-		c.forgetWrites(key)
+		c.consistency.Clear(nn, "")
 		c.setBackoff(key, backoffRecord{})
 		return c.releaseFinalizers(ctx, c.podsNamingGoneJob(ns, name))
 	}
@@ -106,7 +112,7 @@ func (c *Controller) syncJob(ctx context.Context, key string) error {
 	}
 	if IsJobFinished(shared) {
 		c.setBackoff(key, backoffRecord{})
-		c.forgetWrites(key)
+		c.consistency.Clear(nn, shared.UID)
 		owned, err := podcontrol.ControlledPods(c.podIndex, shared.Namespace, shared.UID)
 		if err != nil {
 			return err
@@ -120,12 +126,6 @@ func (c *Controller) syncJob(ctx context.Context, key string) error {
 		return c.releaseFinalizers(ctx, leftovers)
 	}
 
-	if c.cacheBehindWrites(shared) {
-		// Counting from an older status would lose or double-count pods
-		// whose finalizers are already gone.
-		logger.V(4).Info("Cached Job is older than our last status write, waiting", "job", klog.KObj(shared))
-		return nil
-	}
 	job := shared.DeepCopy()
 	if job.Status.UncountedTerminatedPods == nil {
 		job.Status.UncountedTerminatedPods = &batchv1.UncountedTerminatedPods{}

@@ -11,6 +11,7 @@ package replicaset
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -19,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
@@ -33,6 +35,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
+	"github.com/herd-project/herd/pkg/controller/internal/consistency"
 	"github.com/herd-project/herd/pkg/controller/internal/podcontrol"
 	"github.com/herd-project/herd/pkg/controller/internal/replication"
 )
@@ -86,6 +89,10 @@ type Controller struct {
 
 	expectations *podcontrol.Expectations
 	queue        workqueue.TypedRateLimitingInterface[string]
+	// consistency holds the resourceVersions of our status writes and pod
+	// creations: a sync waits until the informers have observed them.
+	consistency *consistency.Store
+	resource    schema.GroupResource
 
 	// syncHandler is syncReplicaSet; tests may replace it.
 	syncHandler func(ctx context.Context, key string) error
@@ -128,6 +135,11 @@ func NewForKind(client kubernetes.Interface, rsInformer appsinformers.ReplicaSet
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: name, Clock: clk},
 		),
 	}
+	c.resource = schema.GroupResource{Group: kind.Group, Resource: strings.ToLower(kind.Kind) + "s"}
+	c.consistency = consistency.New(map[schema.GroupResource]consistency.LastSyncRVGetter{
+		c.resource:              rsInformer.Informer().GetStore(),
+		corev1.Resource("pods"): podInformer.Informer().GetStore(),
+	})
 	c.syncHandler = c.syncReplicaSet
 	if err := addRSIndex(rsInformer.Informer()); err != nil {
 		return nil, err
@@ -203,7 +215,9 @@ func (c *Controller) processNextWorkItem(ctx context.Context) bool {
 		c.queue.Forget(key)
 		return true
 	}
-	if apierrors.IsConflict(err) {
+	if consistency.HandleStale(ctx, err, key) {
+		// Logged; requeued below.
+	} else if apierrors.IsConflict(err) {
 		// A stale cache: routine, retried with the next event or backoff.
 		klog.FromContext(ctx).V(4).Info("Sync conflicted, will retry", "replicaSet", key, "err", err)
 	} else {
@@ -446,10 +460,15 @@ func (c *Controller) syncReplicaSet(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	nn := types.NamespacedName{Namespace: namespace, Name: name}
+	if err := c.consistency.EnsureReady(nn); err != nil {
+		return err
+	}
 	rs, err := c.rsLister.ReplicaSets(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		logger.V(4).Info("ReplicaSet has been deleted", "replicaSet", key)
 		c.expectations.Delete(key)
+		c.consistency.Clear(nn, "")
 		return nil
 	}
 	if err != nil {
@@ -512,7 +531,11 @@ func (c *Controller) manageReplicas(ctx context.Context, filteredPods []*corev1.
 		ref := metav1.NewControllerRef(rs, c.kind)
 		successes, err := replication.SlowStartBatch(diff, SlowStartInitialBatchSize, func() error {
 			pod, err := replication.CreatePod(ctx, func(ctx context.Context, p *corev1.Pod) (*corev1.Pod, error) {
-				return c.client.CoreV1().Pods(rs.Namespace).Create(ctx, p, metav1.CreateOptions{})
+				created, err := c.client.CoreV1().Pods(rs.Namespace).Create(ctx, p, metav1.CreateOptions{})
+				if err == nil {
+					c.consistency.WroteAt(types.NamespacedName{Namespace: rs.Namespace, Name: rs.Name}, rs.UID, corev1.Resource("pods"), created.ResourceVersion)
+				}
+				return created, err
 			}, &rs.Spec.Template, rs.Namespace, rs.Name, ref)
 			if err != nil {
 				if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
