@@ -176,7 +176,9 @@ func startAgent(ctx context.Context, loopback *rest.Config, s agentSetup) error 
 	stateDir := filepath.Join(s.dataDir, "agent")
 	switch s.runtime {
 	case "simulated":
-		rt = simulated.New(simulated.Options{LogDir: filepath.Join(stateDir, "simulated-logs"), MissingImages: s.missingImages})
+		sim := simulated.New(simulated.Options{LogDir: filepath.Join(stateDir, "simulated-logs"), MissingImages: s.missingImages})
+		go func() { <-ctx.Done(); sim.Close() }()
+		rt = sim
 		if s.simulated > 0 {
 			names = names[:0]
 			for i := 0; i < s.simulated; i++ {
