@@ -152,10 +152,10 @@ func New(opts Options) *Runtime {
 		opts.LogDir = filepath.Join(os.TempDir(), "herd-simulated")
 	}
 	r := &Runtime{
-		opts:  opts,
-		clk:   opts.Clock,
-		runs:  map[runtime.ContainerID]*run{},
-		pods:  map[types.UID]map[runtime.ContainerID]*run{},
+		opts:      opts,
+		clk:       opts.Clock,
+		runs:      map[runtime.ContainerID]*run{},
+		pods:      map[types.UID]map[runtime.ContainerID]*run{},
 		exits:     make(chan runtime.ContainerStatus, 1024),
 		stop:      make(chan struct{}),
 		delivered: make(chan struct{}),
