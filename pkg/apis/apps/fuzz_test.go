@@ -13,7 +13,7 @@ import (
 // the same answer twice, whatever the Deployment (a JSON merge patch on a
 // valid one, or filled at random).
 func FuzzValidateDeployment(f *testing.F) {
-	for _, s := range []string{
+	fuzzing.Validate(f, []string{
 		`{}`,
 		`{"spec":{"replicas":-1,"selector":{"matchLabels":{"app":"other"}}}}`,
 		`{"spec":{"selector":{"matchExpressions":[{"key":"app","operator":"In","values":[]}]}}}`,
@@ -24,17 +24,7 @@ func FuzzValidateDeployment(f *testing.F) {
 		`{"spec":{"selector":null,"template":{"spec":{"containers":[]}}}}`,
 		"R\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f",
 		"R\xff\xee\xdd\xcc\xbb\xaa\x99\x88\x77\x66\x55\x44\x33\x22\x11\x00\x01\x02",
-	} {
-		f.Add([]byte(s))
-	}
-	base := validDeployment()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var d appsv1.Deployment
-		if !fuzzing.Object(base, data, false, &d) {
-			return
-		}
-		SetDefaultsDeployment(&d)
-		fuzzing.Deterministic(func() field.ErrorList { return ValidateDeployment(&d) })
-		fuzzing.Deterministic(func() field.ErrorList { return ValidateDeploymentUpdate(&d, base) })
-	})
+	}, validDeployment(), false, SetDefaultsDeployment,
+		ValidateDeployment,
+		func(d *appsv1.Deployment) field.ErrorList { return ValidateDeploymentUpdate(d, validDeployment()) })
 }

@@ -13,7 +13,7 @@ import (
 // twice, whatever the Job (a JSON merge patch on a valid one, or filled at
 // random).
 func FuzzValidateJob(f *testing.F) {
-	for _, s := range []string{
+	fuzzing.Validate(f, []string{
 		`{}`,
 		`{"spec":{"completionMode":"Indexed","completions":3,"parallelism":5,"backoffLimitPerIndex":1,"maxFailedIndexes":4}}`,
 		`{"spec":{"completionMode":"Indexed","completions":4,"successPolicy":{"rules":[{"succeededIndexes":"0-2,1-3,x","succeededCount":9}]}}}`,
@@ -24,20 +24,10 @@ func FuzzValidateJob(f *testing.F) {
 		`{"status":{"completedIndexes":"0-1,5","failedIndexes":"9-2","uncountedTerminatedPods":{"succeeded":["a","a"]}}}`,
 		"R\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f",
 		"R\x10\x32\x54\x76\x98\xba\xdc\xfe\x01\x23\x45\x67\x89\xab\xcd\xef\x00",
-	} {
-		f.Add([]byte(s))
-	}
-	base := validJob()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var job batchv1.Job
-		if !fuzzing.Object(base, data, false, &job) {
-			return
-		}
-		SetDefaultsJob(&job)
-		fuzzing.Deterministic(func() field.ErrorList { return ValidateJob(&job) })
-		fuzzing.Deterministic(func() field.ErrorList { return ValidateJobUpdate(&job, base) })
-		fuzzing.Deterministic(func() field.ErrorList { return ValidateJobStatusUpdate(&job, base) })
-	})
+	}, validJob(), false, SetDefaultsJob,
+		ValidateJob,
+		func(j *batchv1.Job) field.ErrorList { return ValidateJobUpdate(j, validJob()) },
+		func(j *batchv1.Job) field.ErrorList { return ValidateJobStatusUpdate(j, validJob()) })
 }
 
 // FuzzValidateCronSchedule: the API server's schedule check never panics,

@@ -31,42 +31,26 @@ var podSeeds = []string{
 // FuzzValidatePod: pod validation never panics and gives the same answer
 // twice, for creations and updates, whatever the pod.
 func FuzzValidatePod(f *testing.F) {
-	for _, s := range podSeeds {
-		f.Add([]byte(s))
-	}
-	base := validPod()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var pod corev1.Pod
-		if !fuzzing.Object(base, data, false, &pod) {
-			return
-		}
-		SetDefaultsPod(&pod)
-		fuzzing.Deterministic(func() field.ErrorList { return ValidatePod(&pod) })
-		fuzzing.Deterministic(func() field.ErrorList { return ValidatePodUpdate(&pod, base) })
-		fuzzing.Deterministic(func() field.ErrorList { return ValidatePodStatusUpdate(&pod, base) })
-	})
+	fuzzing.Validate(f, podSeeds, validPod(), false, SetDefaultsPod,
+		ValidatePod,
+		func(p *corev1.Pod) field.ErrorList { return ValidatePodUpdate(p, validPod()) },
+		func(p *corev1.Pod) field.ErrorList { return ValidatePodStatusUpdate(p, validPod()) })
 }
 
 // FuzzStrategicMergePatchPod applies the input as a strategic merge patch
 // (kubectl's patch type for built-in types) to a valid pod, then validates
 // the result: neither may panic.
 func FuzzStrategicMergePatchPod(f *testing.F) {
+	var seeds []string
 	for _, s := range podSeeds {
 		if s[0] != fuzzing.Random {
-			f.Add([]byte(s))
+			seeds = append(seeds, s)
 		}
 	}
-	f.Add([]byte(`{"spec":{"containers":[{"name":"web","$patch":"delete"}]}}`))
-	f.Add([]byte(`{"spec":{"$setElementOrder/containers":[{"name":"x"}],"containers":[{"name":"x","image":"i"}]}}`))
-	f.Add([]byte(`{"metadata":{"labels":{"$patch":"replace","a":"b"}},"spec":{"volumes":[{"$retainKeys":["name"],"name":"data"}]}}`))
-	f.Add([]byte(`{"spec":{"containers":[{"name":"web","ports":[{"containerPort":80,"$patch":"delete"}],"env":[{"name":"MODE","value":null}]}]}}`))
-	base := validPod()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var pod corev1.Pod
-		if !fuzzing.Object(base, data, true, &pod) {
-			return
-		}
-		SetDefaultsPod(&pod)
-		fuzzing.Deterministic(func() field.ErrorList { return ValidatePodUpdate(&pod, base) })
-	})
+	seeds = append(seeds, `{"spec":{"containers":[{"name":"web","$patch":"delete"}]}}`)
+	seeds = append(seeds, `{"spec":{"$setElementOrder/containers":[{"name":"x"}],"containers":[{"name":"x","image":"i"}]}}`)
+	seeds = append(seeds, `{"metadata":{"labels":{"$patch":"replace","a":"b"}},"spec":{"volumes":[{"$retainKeys":["name"],"name":"data"}]}}`)
+	seeds = append(seeds, `{"spec":{"containers":[{"name":"web","ports":[{"containerPort":80,"$patch":"delete"}],"env":[{"name":"MODE","value":null}]}]}}`)
+	fuzzing.Validate(f, seeds, validPod(), true, SetDefaultsPod,
+		func(p *corev1.Pod) field.ErrorList { return ValidatePodUpdate(p, validPod()) })
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"testing"
 	"time"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
@@ -99,4 +100,24 @@ func describe(errs field.ErrorList) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Validate is the body of a validation fuzz target: seeds are added to f,
+// then for every input an object is built from base (see Object), defaulted
+// as the API server would, and each check (a validation function of the
+// object) must not panic and must be deterministic.
+func Validate[T any](f *testing.F, seeds []string, base *T, strategic bool, setDefaults func(*T), checks ...func(*T) field.ErrorList) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		obj := new(T)
+		if !Object(base, data, strategic, obj) {
+			return
+		}
+		setDefaults(obj)
+		for _, check := range checks {
+			Deterministic(func() field.ErrorList { return check(obj) })
+		}
+	})
 }
