@@ -50,7 +50,7 @@ func Object(base interface{}, data []byte, strategic bool, out interface{}) bool
 	}
 	var patched []byte
 	if strategic {
-		patched, err = strategicpatch.StrategicMergePatch(orig, data, reflect.ValueOf(out).Elem().Interface())
+		patched, err = strategicMergePatch(orig, data, reflect.ValueOf(out).Elem().Interface())
 	} else {
 		patched, err = jsonpatch.MergePatch(orig, data)
 	}
@@ -58,6 +58,20 @@ func Object(base interface{}, data []byte, strategic bool, out interface{}) bool
 		return false
 	}
 	return json.Unmarshal(patched, out) == nil
+}
+
+// strategicMergePatch is apimachinery's, with its panics turned into
+// errors: apimachinery v0.36 panics on some patches (a merge key whose value
+// is an object: {"spec":{"volumes":[{"name":{}}]}}, found by
+// FuzzStrategicMergePatchPod), which the API server's panic recovery turns
+// into a 500, in Kubernetes as in herd; the patch never reaches validation.
+func strategicMergePatch(orig, patch []byte, dataStruct interface{}) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("strategic merge patch panicked: %v", r)
+		}
+	}()
+	return strategicpatch.StrategicMergePatch(orig, patch, dataStruct)
 }
 
 // wireTypes fill the types whose internal state JSON cannot produce at
