@@ -88,10 +88,16 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 
 	sa := serviceaccount.New(clientFor("service-account-controller"), f.Core().V1().Namespaces(), f.Core().V1().ServiceAccounts())
 	sched := scheduler.New(clientFor(schedulerIdentity), f, recorder("default-scheduler"), clk)
-	jobs := job.New(clientFor("job-controller"), f, recorder("job-controller"), clk)
+	jobs, err := job.New(clientFor("job-controller"), f, recorder("job-controller"), clk)
+	if err != nil {
+		return err
+	}
 	ttl := ttlafterfinished.New(clientFor("ttl-after-finished-controller"), f, clk)
 	cron := cronjob.New(clientFor("cronjob-controller"), f, recorder("cronjob-controller"), clk)
-	rs := replicaset.New(clientFor("replicaset-controller"), f, recorder("replicaset-controller"), clk)
+	rs, err := replicaset.New(clientFor("replicaset-controller"), f, recorder("replicaset-controller"), clk)
+	if err != nil {
+		return err
+	}
 	deploy := deployment.New(clientFor("deployment-controller"), f, recorder("deployment-controller"), clk)
 	gc := garbagecollector.New(clientFor("generic-garbage-collector"), gcMD, gcDisc, recorder("garbage-collector-controller"), garbagecollector.Options{})
 	ns := namespace.New(clientFor("namespace-controller"), nsMD, nsDisc, f.Core().V1().Namespaces(), clk)
@@ -99,8 +105,14 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	agg := clusterroleaggregation.New(clientFor("clusterrole-aggregation-controller"), f.Rbac().V1().ClusterRoles())
 	vol := volumectrl.New(clientFor, client, f, recorder, clk)
 	sts := statefulset.New(clientFor("statefulset-controller"), f, recorder("statefulset-controller"), clk)
-	dsc := daemon.New(clientFor("daemon-set-controller"), f, recorder("daemonset-controller"), clk)
-	rc := replicationcontroller.New(clientFor("replication-controller"), f, recorder("replication-controller"), clk)
+	dsc, err := daemon.New(clientFor("daemon-set-controller"), f, recorder("daemonset-controller"), clk)
+	if err != nil {
+		return err
+	}
+	rc, err := replicationcontroller.New(clientFor("replication-controller"), f, recorder("replication-controller"), clk)
+	if err != nil {
+		return err
+	}
 	rqMD, _, err := quietFor("resourcequota-controller")
 	if err != nil {
 		return err
@@ -173,7 +185,9 @@ func startAgent(ctx context.Context, loopback *rest.Config, s agentSetup) error 
 	stateDir := filepath.Join(s.dataDir, "agent")
 	switch s.runtime {
 	case "simulated":
-		rt = simulated.New(simulated.Options{LogDir: filepath.Join(stateDir, "simulated-logs"), MissingImages: s.missingImages})
+		sim := simulated.New(simulated.Options{LogDir: filepath.Join(stateDir, "simulated-logs"), MissingImages: s.missingImages})
+		go func() { <-ctx.Done(); sim.Close() }()
+		rt = sim
 		if s.simulated > 0 {
 			names = names[:0]
 			for i := 0; i < s.simulated; i++ {

@@ -89,7 +89,14 @@ func validateConcurrencyPolicy(policy batchv1.ConcurrencyPolicy, fldPath *field.
 // ValidateCronSchedule parses a CronJob schedule the way the CronJob
 // controller does: five standard fields or a descriptor (@hourly, @daily,
 // @weekly, @monthly, @yearly/@annually, @midnight, @every <duration>).
-func ValidateCronSchedule(schedule string) (cron.Schedule, error) {
+// robfig/cron panics on some input ("TZ=" without a following space);
+// that is reported as an invalid schedule, never as a crash.
+func ValidateCronSchedule(schedule string) (sched cron.Schedule, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			sched, err = nil, fmt.Errorf("unparseable schedule %q: a TZ= or CRON_TZ= prefix must be followed by a time zone and a space", schedule)
+		}
+	}()
 	return cron.ParseStandard(schedule)
 }
 

@@ -17,6 +17,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
@@ -28,6 +30,8 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
+
+	"github.com/herd-project/herd/pkg/controller/internal/consistency"
 )
 
 // ownerIndex indexes Jobs by the UID of their controlling CronJob, so a sync
@@ -47,6 +51,10 @@ type Controller struct {
 	synced        []cache.InformerSynced
 
 	queue workqueue.TypedRateLimitingInterface[string]
+
+	// consistency holds the resourceVersions of our CronJob status writes
+	// and Job creations: a sync waits until the informers have observed them.
+	consistency *consistency.Store
 
 	// missReported remembers, per CronJob key, the last scheduled time a
 	// MissSchedule event was emitted for, so a missed run is reported once
@@ -71,6 +79,10 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "cronjob", Clock: clk}),
 		missReported: map[string]time.Time{},
+		consistency: consistency.New(map[schema.GroupResource]consistency.LastSyncRVGetter{
+			batchv1.Resource("cronjobs"): cronJobInformer.Informer().GetStore(),
+			batchv1.Resource("jobs"):     jobInformer.Informer().GetStore(),
+		}),
 	}
 	if err := jobInformer.Informer().AddIndexers(cache.Indexers{ownerIndex: indexByOwnerUID}); err == nil {
 		c.hasOwnerIndex = true
@@ -135,6 +147,8 @@ func (c *Controller) processNextWorkItem(ctx context.Context) bool {
 
 	requeueAfter, err := c.sync(ctx, key)
 	switch {
+	case consistency.HandleStale(ctx, err, key):
+		c.queue.AddRateLimited(key)
 	case err != nil:
 		utilruntime.HandleErrorWithContext(ctx, err, "Error syncing CronJob, requeuing", "cronjob", key)
 		c.queue.AddRateLimited(key)
@@ -156,10 +170,17 @@ func (c *Controller) sync(ctx context.Context, key string) (*time.Duration, erro
 	if err != nil {
 		return nil, err
 	}
+	// Acting on a CronJob older than our last status write would miss the
+	// Jobs it lists in status.active.
+	nn := types.NamespacedName{Namespace: ns, Name: name}
+	if err := c.consistency.EnsureReady(nn); err != nil {
+		return nil, err
+	}
 	cronJob, err := c.cronJobLister.CronJobs(ns).Get(name)
 	switch {
 	case apierrors.IsNotFound(err):
 		logger.V(4).Info("CronJob not found, it may have been deleted", "cronjob", key)
+		c.consistency.Clear(nn, "")
 		c.mu.Lock()
 		delete(c.missReported, key)
 		c.mu.Unlock()
@@ -182,10 +203,12 @@ func (c *Controller) sync(ctx context.Context, key string) (*time.Duration, erro
 	}
 
 	if updatedByCleanup || updatedBySync {
-		if _, err := c.client.BatchV1().CronJobs(cj.Namespace).UpdateStatus(ctx, cj, metav1.UpdateOptions{}); err != nil {
+		updated, err := c.client.BatchV1().CronJobs(cj.Namespace).UpdateStatus(ctx, cj, metav1.UpdateOptions{})
+		if err != nil {
 			logger.V(2).Info("Unable to update CronJob status", "cronjob", klog.KObj(cj), "resourceVersion", cj.ResourceVersion, "err", err)
 			return nil, err
 		}
+		c.consistency.WroteAt(nn, cj.UID, batchv1.Resource("cronjobs"), updated.ResourceVersion)
 	}
 	if requeueAfter != nil {
 		logger.V(4).Info("Requeuing CronJob", "cronjob", klog.KObj(cj), "requeueAfter", *requeueAfter)
@@ -229,24 +252,6 @@ func (c *Controller) syncCronJob(ctx context.Context, key string, cj *batchv1.Cr
 	logger := klog.FromContext(ctx)
 	now := c.clock.Now()
 	updateStatus := false
-
-	// An unfinished Job of ours missing from status.active may only mean
-	// that the informer has not seen our own last status write yet: read
-	// the API copy (once) and work on it if it lists the Job.
-	for _, j := range jobs {
-		if isJobFinished(j) || inActiveList(cj, j.UID) {
-			continue
-		}
-		fresh, err := c.client.BatchV1().CronJobs(cj.Namespace).Get(ctx, cj.Name, metav1.GetOptions{})
-		if err != nil {
-			return cj, nil, updateStatus, err
-		}
-		if fresh.UID == cj.UID && inActiveList(fresh, j.UID) {
-			logger.V(4).Info("CronJob cache is older than the API, using the API copy", "cronjob", klog.KObj(cj))
-			cj = fresh
-		}
-		break
-	}
 
 	children := make(map[string]bool, len(jobs))
 	for _, j := range jobs {
@@ -388,6 +393,9 @@ func (c *Controller) syncCronJob(ctx context.Context, key string, cj *batchv1.Cr
 		return cj, nil, updateStatus, err
 	}
 	job, err := c.client.BatchV1().Jobs(cj.Namespace).Create(ctx, jobReq, metav1.CreateOptions{})
+	if err == nil {
+		c.consistency.WroteAt(types.NamespacedName{Namespace: cj.Namespace, Name: cj.Name}, cj.UID, batchv1.Resource("jobs"), job.ResourceVersion)
+	}
 	alreadyExists := false
 	switch {
 	case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):

@@ -10,8 +10,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
+
+	"github.com/herd-project/herd/pkg/controller/internal/consistency"
 )
 
 var (
@@ -434,17 +437,30 @@ func TestActiveListReconciliation(t *testing.T) {
 		expectStrings(t, "events", f.drainEvents(), []string{"Warning UnexpectedJob Saw a job that the controller did not create or forgot: manual-run"})
 		expectStrings(t, "writes", f.writes(), nil)
 	})
-	t.Run("stale cache is not unexpected", func(t *testing.T) {
+	t.Run("stale cache waits for our own status write", func(t *testing.T) {
 		cj := newCronJob("cj", "*/10 * * * *", t0)
 		job := ownedJob(cj, minute(10))
 		f := newFixture(t, minute(12), cj, job)
 		f.resync() // the informer has the CronJob without the Job in active
+		cjStore := f.factory.Batch().V1().CronJobs().Informer().GetIndexer()
+		cjStore.Bookmark("5")
+		// Our status write that listed the Job came back at 6.
+		f.c.consistency.WroteAt(types.NamespacedName{Namespace: ns, Name: "cj"}, cj.UID, batchv1.Resource("cronjobs"), "6")
+		f.client.ClearActions()
+		if _, err := f.c.sync(context.Background(), ns+"/cj"); !consistency.IsStale(err) {
+			t.Fatalf("sync on a stale cache = %v, want a stale-cache error", err)
+		}
+		expectStrings(t, "events", f.drainEvents(), nil)
+		expectStrings(t, "writes", f.writes(), nil)
+		// The informer observes the write.
 		fresh := cj.DeepCopy()
 		fresh.Status.Active = []corev1.ObjectReference{jobRef(job)}
 		fresh.Status.LastScheduleTime = ptr.To(metav1.NewTime(minute(10)))
 		if _, err := f.client.BatchV1().CronJobs(ns).UpdateStatus(context.Background(), fresh, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
+		f.resync()
+		cjStore.Bookmark("6")
 		f.client.ClearActions()
 		d, err := f.c.sync(context.Background(), ns+"/cj")
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	batchv1 "k8s.io/api/batch/v1"
+
+	apisbatch "github.com/herd-project/herd/pkg/apis/batch"
 )
 
 // nextScheduleDelta pads every requeue so that the sync runs just after the
@@ -60,7 +62,7 @@ func scheduleHasTZ(cj *batchv1.CronJob) bool {
 // schedule if present, else spec.timeZone, else the process' local zone.
 // The caller has already checked that spec.timeZone loads.
 func parseSchedule(cj *batchv1.CronJob) (cron.Schedule, error) {
-	sched, err := cron.ParseStandard(cj.Spec.Schedule)
+	sched, err := apisbatch.ValidateCronSchedule(cj.Spec.Schedule)
 	if err != nil {
 		return nil, err
 	}

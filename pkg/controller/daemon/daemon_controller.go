@@ -42,6 +42,7 @@ import (
 
 	"github.com/herd-project/herd/pkg/controller/daemon/util"
 	"github.com/herd-project/herd/pkg/controller/history"
+	"github.com/herd-project/herd/pkg/controller/internal/podcontrol"
 	"github.com/herd-project/herd/pkg/controller/internal/replication"
 )
 
@@ -72,10 +73,7 @@ const (
 	EventFailedDelete       = "FailedDelete"
 )
 
-const (
-	podControllerUIDIndex = "daemonsetPodControllerUID"
-	podOrphanIndex        = "daemonsetPodOrphansByNamespace"
-)
+const ()
 
 var controllerKind = appsv1.SchemeGroupVersion.WithKind("DaemonSet")
 
@@ -98,7 +96,7 @@ type Controller struct {
 	history    *history.History
 	synced     []cache.InformerSynced
 
-	expectations      *replication.Expectations
+	expectations      *podcontrol.Expectations
 	failedPodsBackoff *flowcontrol.Backoff
 	queue             workqueue.TypedRateLimitingInterface[string]
 
@@ -107,12 +105,12 @@ type Controller struct {
 }
 
 // New builds the controller and registers its informer handlers.
-func New(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker) *Controller {
+func New(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker) (*Controller, error) {
 	return NewWithOptions(client, factory, recorder, clk, Options{})
 }
 
 // NewWithOptions is New with tunables.
-func NewWithOptions(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker, opts Options) *Controller {
+func NewWithOptions(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker, opts Options) (*Controller, error) {
 	if opts.BurstReplicas <= 0 {
 		opts.BurstReplicas = BurstReplicas
 	}
@@ -131,7 +129,7 @@ func NewWithOptions(client kubernetes.Interface, factory informers.SharedInforme
 		history:       &history.History{Client: client, Lister: revInformer.Lister()},
 		synced: []cache.InformerSynced{dsInformer.Informer().HasSynced, revInformer.Informer().HasSynced,
 			podInformer.Informer().HasSynced, nodeInformer.Informer().HasSynced},
-		expectations:      replication.NewExpectations(clk),
+		expectations:      podcontrol.NewExpectations(clk),
 		failedPodsBackoff: flowcontrol.NewFakeBackOff(FailedPodsBackoffInitial, FailedPodsBackoffMax, clk),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
@@ -139,7 +137,9 @@ func NewWithOptions(client kubernetes.Interface, factory informers.SharedInforme
 		),
 	}
 	c.syncHandler = c.syncDaemonSet
-	_ = podInformer.Informer().AddIndexers(cache.Indexers{podControllerUIDIndex: indexPodByControllerUID, podOrphanIndex: indexOrphanPods})
+	if err := podcontrol.AddPodIndex(podInformer.Informer()); err != nil {
+		return nil, err
+	}
 	_, _ = dsInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj interface{}) { c.enqueue(obj.(*appsv1.DaemonSet)) },
 		UpdateFunc: c.updateDaemonSet,
@@ -160,26 +160,7 @@ func NewWithOptions(client kubernetes.Interface, factory informers.SharedInforme
 		UpdateFunc: c.updateNode,
 		DeleteFunc: c.deleteNode,
 	})
-	return c
-}
-
-func indexPodByControllerUID(obj interface{}) ([]string, error) {
-	p, ok := obj.(*corev1.Pod)
-	if !ok {
-		return nil, nil
-	}
-	if ref := metav1.GetControllerOfNoCopy(p); ref != nil && ref.Kind == controllerKind.Kind {
-		return []string{string(ref.UID)}, nil
-	}
-	return nil, nil
-}
-
-func indexOrphanPods(obj interface{}) ([]string, error) {
-	p, ok := obj.(*corev1.Pod)
-	if !ok || metav1.GetControllerOfNoCopy(p) != nil {
-		return nil, nil
-	}
-	return []string{p.Namespace}, nil
+	return c, nil
 }
 
 // Run waits for the caches, starts workers and blocks until ctx is done.
@@ -506,24 +487,9 @@ func (c *Controller) deleteNode(obj interface{}) {
 // getDaemonPods returns the pods ds owns after adopting matching orphans and
 // releasing owned pods that stopped matching.
 func (c *Controller) getDaemonPods(ctx context.Context, ds *appsv1.DaemonSet, selector labels.Selector) ([]*corev1.Pod, error) {
-	owned, err := c.podIndexer.ByIndex(podControllerUIDIndex, string(ds.UID))
+	pods, err := podcontrol.ControlledAndOrphanPods(c.podIndexer, ds.Namespace, ds.UID)
 	if err != nil {
 		return nil, err
-	}
-	orphans, err := c.podIndexer.ByIndex(podOrphanIndex, ds.Namespace)
-	if err != nil {
-		return nil, err
-	}
-	pods := make([]*corev1.Pod, 0, len(owned)+len(orphans))
-	for _, o := range owned {
-		if p, ok := o.(*corev1.Pod); ok && p.Namespace == ds.Namespace {
-			pods = append(pods, p)
-		}
-	}
-	for _, o := range orphans {
-		if p, ok := o.(*corev1.Pod); ok {
-			pods = append(pods, p)
-		}
 	}
 	m := &replication.RefManager{
 		Controller:     ds,
@@ -835,7 +801,7 @@ func (c *Controller) syncNodes(ctx context.Context, ds *appsv1.DaemonSet, podsTo
 		})
 		if skipped := createDiff - successes; skipped > 0 {
 			logger.V(2).Info("Slow-start failure. Skipping creation of pods, decrementing expectations", "podsSkipped", skipped, "daemonSet", klog.KObj(ds))
-			c.expectations.LowerExpectations(key, skipped, 0)
+			c.expectations.LowerCreations(key, skipped)
 		}
 		if err != nil {
 			addErr(err)

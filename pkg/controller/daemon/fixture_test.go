@@ -55,7 +55,10 @@ func newFixture(t testing.TB, objs ...runtime.Object) *fixture {
 		return false, nil, nil
 	})
 	f.factory = informers.NewSharedInformerFactory(f.client, 0)
-	f.c = New(f.client, f.factory, f.recorder, f.clock)
+	var err error
+	if f.c, err = New(f.client, f.factory, f.recorder, f.clock); err != nil {
+		t.Fatal(err)
+	}
 	for _, o := range objs {
 		f.observe(o)
 	}

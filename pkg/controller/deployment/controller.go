@@ -20,6 +20,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -33,6 +34,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
+	"github.com/herd-project/herd/pkg/controller/internal/consistency"
 	"github.com/herd-project/herd/pkg/controller/internal/replication"
 )
 
@@ -56,6 +58,9 @@ type Controller struct {
 	synced    []cache.InformerSynced
 
 	queue workqueue.TypedRateLimitingInterface[string]
+	// consistency holds the resourceVersions of our Deployment and
+	// ReplicaSet writes: a sync waits until the informers have observed them.
+	consistency *consistency.Store
 }
 
 // New builds the controller and registers its informer handlers.
@@ -71,6 +76,10 @@ func New(client kubernetes.Interface, factory informers.SharedInformerFactory, r
 		rsLister:  rsInf.Lister(),
 		podLister: podInf.Lister(),
 		synced:    []cache.InformerSynced{dInf.Informer().HasSynced, rsInf.Informer().HasSynced, podInf.Informer().HasSynced},
+		consistency: consistency.New(map[schema.GroupResource]consistency.LastSyncRVGetter{
+			appsv1.Resource("deployments"): dInf.Informer().GetStore(),
+			appsv1.Resource("replicasets"): rsInf.Informer().GetStore(),
+		}),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "deployment", Clock: clk},
@@ -124,7 +133,9 @@ func (c *Controller) processNextWorkItem(ctx context.Context) bool {
 		c.queue.Forget(key)
 		return true
 	}
-	if apierrors.IsConflict(err) {
+	if consistency.HandleStale(ctx, err, key) {
+		// Logged; requeued below.
+	} else if apierrors.IsConflict(err) {
 		// A stale cache: routine, retried with the next event or backoff.
 		klog.FromContext(ctx).V(4).Info("Sync conflicted, will retry", "deployment", key, "err", err)
 	} else {
@@ -324,9 +335,14 @@ func (c *Controller) syncDeployment(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	nn := types.NamespacedName{Namespace: namespace, Name: name}
+	if err := c.consistency.EnsureReady(nn); err != nil {
+		return err
+	}
 	d, err := c.dLister.Deployments(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		logger.V(2).Info("Deployment has been deleted", "deployment", key)
+		c.consistency.Clear(nn, "")
 		return nil
 	}
 	if err != nil {
@@ -383,8 +399,14 @@ func (c *Controller) updateStatus(ctx context.Context, d *appsv1.Deployment) err
 	if err != nil {
 		return err
 	}
+	c.wrote(d, appsv1.Resource("deployments"), updated)
 	*d = *updated.DeepCopy()
 	return nil
+}
+
+// wrote records that a write for Deployment d returned obj.
+func (c *Controller) wrote(d *appsv1.Deployment, resource schema.GroupResource, obj metav1.Object) {
+	c.consistency.WroteAt(types.NamespacedName{Namespace: d.Namespace, Name: d.Name}, d.UID, resource, obj.GetResourceVersion())
 }
 
 func keyFunc(d *appsv1.Deployment) (string, error) { return cache.MetaNamespaceKeyFunc(d) }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/herd-project/herd/pkg/apis/apps"
 	"github.com/herd-project/herd/pkg/controller/deployment/util"
+	"github.com/herd-project/herd/pkg/controller/internal/consistency"
 )
 
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -881,5 +882,34 @@ func TestEventHandlersEnqueue(t *testing.T) {
 	f.c.deletePod(pod)
 	if k := drain(); len(k) != 1 || k[0] != "default/web" {
 		t.Fatalf("pod delete of a Recreate deployment enqueued %v", k)
+	}
+}
+
+// A sync on a ReplicaSet cache older than our own ReplicaSet write is
+// skipped (and requeued by the worker); once the informer observes the
+// write, the sync runs.
+func TestWaitsForCacheToObserveOwnWrites(t *testing.T) {
+	d := newDeployment("nginx", 3, nil, nil)
+	f := newFixture(t, d)
+	rsStore := f.factory.Apps().V1().ReplicaSets().Informer().GetIndexer()
+	rsStore.Bookmark("4")
+	f.c.consistency.WroteAt(types.NamespacedName{Namespace: "default", Name: "nginx"}, d.UID, appsv1.Resource("replicasets"), "5")
+	if err := f.c.syncDeployment(context.Background(), "default/nginx"); !consistency.IsStale(err) {
+		t.Fatalf("sync on a stale cache = %v, want a stale-cache error", err)
+	}
+	if n := len(f.replicaSets()); n != 0 {
+		t.Fatalf("%d ReplicaSets created from a stale cache", n)
+	}
+	f.c.queue.Add("default/nginx")
+	f.c.processNextWorkItem(context.Background())
+	if n := f.c.queue.NumRequeues("default/nginx"); n != 1 {
+		t.Fatalf("stale sync requeued %d times, want 1", n)
+	}
+	rsStore.Bookmark("5")
+	if err := f.c.syncDeployment(context.Background(), "default/nginx"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.replicaSets()); n != 1 {
+		t.Fatalf("%d ReplicaSets after the cache caught up, want 1", n)
 	}
 }

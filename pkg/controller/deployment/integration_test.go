@@ -77,7 +77,10 @@ func TestControllersTogether(t *testing.T) {
 	factory := informers.NewSharedInformerFactory(client, 0)
 	rec := record.NewFakeRecorder(10000)
 	dc := New(client, factory, rec, clock.RealClock{})
-	rc := replicaset.New(client, factory, rec, clock.RealClock{})
+	rc, err := replicaset.New(client, factory, rec, clock.RealClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	factory.Start(ctx.Done())

@@ -109,7 +109,11 @@ func (c *Controller) getNewReplicaSet(ctx context.Context, d *appsv1.Deployment,
 		minReadyChanged := rsCopy.Spec.MinReadySeconds != d.Spec.MinReadySeconds
 		if annotationsUpdated || minReadyChanged {
 			rsCopy.Spec.MinReadySeconds = d.Spec.MinReadySeconds
-			return c.client.AppsV1().ReplicaSets(rsCopy.Namespace).Update(ctx, rsCopy, metav1.UpdateOptions{})
+			updated, err := c.client.AppsV1().ReplicaSets(rsCopy.Namespace).Update(ctx, rsCopy, metav1.UpdateOptions{})
+			if err == nil {
+				c.wrote(d, appsv1.Resource("replicasets"), updated)
+			}
+			return updated, err
 		}
 		needsUpdate := util.SetDeploymentRevision(d, rsCopy.Annotations[util.RevisionAnnotation])
 		if util.HasProgressDeadline(d) && util.GetCondition(d.Status, appsv1.DeploymentProgressing) == nil {
@@ -151,6 +155,9 @@ func (c *Controller) getNewReplicaSet(ctx context.Context, d *appsv1.Deployment,
 	*newRS.Spec.Replicas = count
 	util.SetNewReplicaSetAnnotations(d, newRS, newRevision, false, util.MaxRevHistoryLengthInChars)
 	created, err := c.client.AppsV1().ReplicaSets(d.Namespace).Create(ctx, newRS, metav1.CreateOptions{})
+	if err == nil {
+		c.wrote(d, appsv1.Resource("replicasets"), created)
+	}
 	alreadyExists := false
 	switch {
 	case apierrors.IsAlreadyExists(err):
@@ -290,6 +297,7 @@ func (c *Controller) scaleReplicaSet(ctx context.Context, rs *appsv1.ReplicaSet,
 	if err != nil {
 		return false, rs, err
 	}
+	c.wrote(d, appsv1.Resource("replicasets"), updated)
 	if sizeChanged {
 		c.recorder.Eventf(d, corev1.EventTypeNormal, EventScalingReplicaSet, "Scaled %s replica set %s from %d to %d", op, updated.Name, oldScale, newScale)
 	}

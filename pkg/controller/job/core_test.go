@@ -14,7 +14,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
+
+	"github.com/herd-project/herd/pkg/controller/internal/consistency"
+	"github.com/herd-project/herd/pkg/controller/internal/podcontrol"
 )
 
 func TestCreatesPodsUpToParallelism(t *testing.T) {
@@ -68,29 +72,32 @@ func TestExpectationsPreventDoubleCreation(t *testing.T) {
 	if err := f.c.syncJob(f.ctx, "default/x"); err != nil {
 		t.Fatal(err)
 	}
+	// Only the expectations stand between the lagging pod cache and a
+	// second round of creations: forget the status write.
+	f.c.consistency.Clear(types.NamespacedName{Namespace: "default", Name: "x"}, "")
 	if err := f.c.syncJob(f.ctx, "default/x"); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(f.pods()); n != 3 {
 		t.Fatalf("%d pods with a lagging cache, want 3", n)
 	}
-	if f.c.expectations.satisfied("default/x") {
+	if f.c.expectations.Satisfied("default/x") {
 		t.Fatal("expectations satisfied before the pods were observed")
 	}
 	f.observe()
-	if !f.c.expectations.satisfied("default/x") {
+	if !f.c.expectations.Satisfied("default/x") {
 		t.Fatal("expectations not satisfied after the pods were observed")
 	}
 	// A deletion in flight blocks management too.
-	f.c.expectations.expectDeletion("default/x", "some-uid")
+	f.c.expectations.ExpectDeletions("default/x", []string{"some-uid"})
 	f.setPod(f.pods()[0].Name, func(p *corev1.Pod) { finish(p, corev1.PodSucceeded, 0, f.clk.Now()) })
 	f.mustSync("x")
 	if n := len(f.pods()); n != 3 {
 		t.Fatalf("created a pod while a deletion was in flight: %d pods", n)
 	}
 	// ...until it times out.
-	f.clk.Step(expectationsTimeout + time.Second)
-	if !f.c.expectations.satisfied("default/x") {
+	f.clk.Step(podcontrol.ExpectationsTimeout + time.Second)
+	if !f.c.expectations.Satisfied("default/x") {
 		t.Fatal("expectations did not expire")
 	}
 }
@@ -116,7 +123,7 @@ func TestSlowStartBatchesStopOnFailure(t *testing.T) {
 	if n := len(f.pods()); n != 2 {
 		t.Fatalf("%d pods, want 2", n)
 	}
-	if !f.c.expectations.satisfied("default/s") {
+	if !f.c.expectations.Satisfied("default/s") {
 		t.Fatal("expectations of failed/skipped creations still pending")
 	}
 	if c := countEventsWithPrefix(f.events(), "Warning FailedCreate Error creating: quota exceeded"); c != 1 {
@@ -321,14 +328,25 @@ func TestWaitsForCacheToCatchUpWithStatusWrites(t *testing.T) {
 	cached, _, _ := f.jobIdx.Get(j)
 	var rv uint64
 	fmt.Sscan(cached.(*batchv1.Job).ResourceVersion, &rv)
-	f.c.writtenRV["default/w"] = rv + 1
-	if err := f.c.syncJob(f.ctx, "default/w"); err != nil {
-		t.Fatal(err)
+	// Our last status write is newer than anything the Job informer saw.
+	written := cached.(*batchv1.Job).DeepCopy()
+	written.ResourceVersion = fmt.Sprint(rv + 1)
+	f.c.recordWrite(written)
+	err := f.c.syncJob(f.ctx, "default/w")
+	if !consistency.IsStale(err) {
+		t.Fatalf("syncJob on a stale cache = %v, want a stale-cache error", err)
 	}
 	if n := len(f.pods()); n != 0 {
 		t.Fatalf("acted on a Job older than its last status write: %d pods", n)
 	}
-	f.c.writtenRV["default/w"] = rv
+	// The worker requeues it quietly with the rate limiter.
+	f.c.queue.Add("default/w")
+	f.c.processNext(f.ctx)
+	if n := f.c.queue.NumRequeues("default/w"); n != 1 {
+		t.Fatalf("stale sync requeued %d times, want 1", n)
+	}
+	// The informer observes the write.
+	f.jobIdx.Bookmark(fmt.Sprint(rv + 1))
 	f.mustSync("w")
 	if n := len(f.pods()); n != 2 {
 		t.Fatalf("%d pods, want 2", n)
@@ -564,5 +582,29 @@ func TestOrphanPodFinalizerReleased(t *testing.T) {
 	got, _ := f.client.CoreV1().Pods("default").Get(f.ctx, "lost", metav1.GetOptions{})
 	if hasFinalizer(got) {
 		t.Fatal("orphan keeps the tracking finalizer")
+	}
+}
+
+// A pod lookup that fails must fail the sync and requeue the Job; read as
+// "no pods" it would create pods on every sync without end.
+func TestFailedPodLookupRequeuesAndCreatesNothing(t *testing.T) {
+	f := newFixture(t)
+	f.addJob(newJob("x", ptr.To[int32](3), ptr.To[int32](3)))
+	// An indexer without the owner index: every lookup fails.
+	f.c.podIndex = cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
+	for i := 1; i <= 3; i++ {
+		f.c.queue.Add("default/x")
+		if !f.c.processNext(f.ctx) {
+			t.Fatal("queue shut down")
+		}
+		if n := f.c.queue.NumRequeues("default/x"); n != i {
+			t.Fatalf("after failed sync %d the Job was requeued %d times, want %d", i, n, i)
+		}
+	}
+	if err := f.c.syncJob(f.ctx, "default/x"); err == nil || !strings.Contains(err.Error(), podcontrol.PodControllerUIDIndex) {
+		t.Fatalf("syncJob error = %v, want the failed lookup of index %q", err, podcontrol.PodControllerUIDIndex)
+	}
+	if n := len(f.pods()); n != 0 {
+		t.Fatalf("%d pods created although the pods could not be listed", n)
 	}
 }

@@ -346,7 +346,7 @@ func TestSuspendAndResume(t *testing.T) {
 	j = f.job("s")
 	j.Spec.Suspend = ptr.To(false)
 	f.updateJob(j)
-	t.Logf("satisfied=%v exp=%+v", f.c.expectations.satisfied("default/s"), f.c.expectations.m["default/s"])
+	t.Logf("satisfied=%v exp=%+v", f.c.expectations.Satisfied("default/s"), fmtPending(f.c.expectations, "default/s"))
 	f.mustSync("s")
 	got = f.job("s")
 	c = cond(got, batchv1.JobSuspended)

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
@@ -24,6 +25,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	apisbatch "github.com/herd-project/herd/pkg/apis/batch"
+	"github.com/herd-project/herd/pkg/controller/internal/podcontrol"
 )
 
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -49,7 +51,11 @@ func newFixtureWith(t testing.TB, client *fake.Clientset) *fixture {
 	f.client = client
 	f.rec = record.NewFakeRecorder(10000)
 	factory := informers.NewSharedInformerFactory(f.client, 0)
-	f.c = NewWithOptions(f.client, factory, f.rec, f.clk, Options{SyncBatchPeriod: -1})
+	c, err := NewWithOptions(f.client, factory, f.rec, f.clk, Options{SyncBatchPeriod: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.c = c
 	f.jobIdx = factory.Batch().V1().Jobs().Informer().GetIndexer()
 	f.podIdx = factory.Core().V1().Pods().Informer().GetIndexer()
 	// The API server names pods from generateName and gives them uids.
@@ -458,4 +464,10 @@ func (f *fixture) drainQueue() {
 		f.c.queue.Done(k)
 		f.c.queue.Forget(k)
 	}
+}
+
+// fmtPending describes key's pending expectations for test logs.
+func fmtPending(e *podcontrol.Expectations, key string) string {
+	adds, dels, ok := e.Pending(key)
+	return fmt.Sprintf("adds=%d dels=%d recorded=%v finalizerRemovals=%v", adds, dels, ok, sets.List(e.ExpectedFinalizerRemovals(key)))
 }

@@ -31,7 +31,10 @@ func TestRunWithInformers(t *testing.T) {
 		return true, w, err
 	})
 	factory := informers.NewSharedInformerFactory(f.client, 0)
-	c := NewWithOptions(f.client, factory, record.NewFakeRecorder(1000), f.clk, Options{SyncBatchPeriod: -1})
+	c, err := NewWithOptions(f.client, factory, record.NewFakeRecorder(1000), f.clk, Options{SyncBatchPeriod: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	factory.Start(ctx.Done())
 	<-watching
 	<-watching
@@ -80,6 +83,6 @@ func TestRunWithInformers(t *testing.T) {
 		}
 		t.Logf("pod %s phase %s finalizers %v cached phase %s", p.Name, p.Status.Phase, p.Finalizers, cp)
 	}
-	t.Logf("expectations satisfied: %v", c.expectations.satisfied("default/run"))
+	t.Logf("expectations satisfied: %v", c.expectations.Satisfied("default/run"))
 	t.Fatalf("Job did not complete: %+v", f.job("run").Status)
 }

@@ -11,6 +11,7 @@ package replicaset
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -19,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
@@ -33,6 +35,8 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
+	"github.com/herd-project/herd/pkg/controller/internal/consistency"
+	"github.com/herd-project/herd/pkg/controller/internal/podcontrol"
 	"github.com/herd-project/herd/pkg/controller/internal/replication"
 )
 
@@ -56,7 +60,6 @@ const (
 )
 
 const (
-	podOrphanIndex       = "replicasetPodOrphansByNamespace"
 	rsControllerUIDIndex = "replicasetByControllerUID"
 )
 
@@ -77,30 +80,31 @@ type Controller struct {
 	// kind is what the controller runs: apps/v1 ReplicaSet, or v1
 	// ReplicationController through the adapters of
 	// pkg/controller/replicationcontroller.
-	kind schema.GroupVersionKind
-	// podIndex names the pod index by controller UID of this kind.
-	podIndex string
-
+	kind       schema.GroupVersionKind
 	rsLister   appslisters.ReplicaSetLister
 	rsIndexer  cache.Indexer
 	podLister  corelisters.PodLister
 	podIndexer cache.Indexer
 	synced     []cache.InformerSynced
 
-	expectations *replication.Expectations
+	expectations *podcontrol.Expectations
 	queue        workqueue.TypedRateLimitingInterface[string]
+	// consistency holds the resourceVersions of our status writes and pod
+	// creations: a sync waits until the informers have observed them.
+	consistency *consistency.Store
+	resource    schema.GroupResource
 
 	// syncHandler is syncReplicaSet; tests may replace it.
 	syncHandler func(ctx context.Context, key string) error
 }
 
 // New builds the controller and registers its informer handlers.
-func New(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker) *Controller {
+func New(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker) (*Controller, error) {
 	return NewWithOptions(client, factory, recorder, clk, Options{})
 }
 
 // NewWithOptions is New with tunables.
-func NewWithOptions(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker, opts Options) *Controller {
+func NewWithOptions(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker, opts Options) (*Controller, error) {
 	return NewForKind(client, factory.Apps().V1().ReplicaSets(), factory.Core().V1().Pods(), recorder, clk, opts, controllerKind, "replicaset")
 }
 
@@ -108,9 +112,9 @@ func NewWithOptions(client kubernetes.Interface, factory informers.SharedInforme
 // semantics, as Kubernetes' replication manager reuses the ReplicaSet
 // controller: rsInformer, client and recorder are adapters that present
 // that kind's objects as ReplicaSets; kind is what owner references name,
-// and name is the work queue's and the pod index's name.
+// and name is the work queue's name.
 func NewForKind(client kubernetes.Interface, rsInformer appsinformers.ReplicaSetInformer, podInformer coreinformers.PodInformer,
-	recorder record.EventRecorder, clk clock.WithTicker, opts Options, kind schema.GroupVersionKind, name string) *Controller {
+	recorder record.EventRecorder, clk clock.WithTicker, opts Options, kind schema.GroupVersionKind, name string) (*Controller, error) {
 	if opts.BurstReplicas <= 0 {
 		opts.BurstReplicas = BurstReplicas
 	}
@@ -120,25 +124,29 @@ func NewForKind(client kubernetes.Interface, rsInformer appsinformers.ReplicaSet
 		clock:         clk,
 		burstReplicas: opts.BurstReplicas,
 		kind:          kind,
-		podIndex:      name + "PodControllerUID",
 		rsLister:      rsInformer.Lister(),
 		rsIndexer:     rsInformer.Informer().GetIndexer(),
 		podLister:     podInformer.Lister(),
 		podIndexer:    podInformer.Informer().GetIndexer(),
 		synced:        []cache.InformerSynced{rsInformer.Informer().HasSynced, podInformer.Informer().HasSynced},
-		expectations:  replication.NewExpectations(clk),
+		expectations:  podcontrol.NewExpectations(clk),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: name, Clock: clk},
 		),
 	}
+	c.resource = schema.GroupResource{Group: kind.Group, Resource: strings.ToLower(kind.Kind) + "s"}
+	c.consistency = consistency.New(map[schema.GroupResource]consistency.LastSyncRVGetter{
+		c.resource:              rsInformer.Informer().GetStore(),
+		corev1.Resource("pods"): podInformer.Informer().GetStore(),
+	})
 	c.syncHandler = c.syncReplicaSet
-	_ = rsInformer.Informer().AddIndexers(cache.Indexers{rsControllerUIDIndex: indexRSByControllerUID})
-	// The pod informer is shared with the other kind's controller: the
-	// orphan index may exist already (the same function), the owner index
-	// is per kind.
-	_ = podInformer.Informer().AddIndexers(cache.Indexers{podOrphanIndex: indexOrphanPods})
-	_ = podInformer.Informer().AddIndexers(cache.Indexers{c.podIndex: indexPodByControllerUID(kind)})
+	if err := addRSIndex(rsInformer.Informer()); err != nil {
+		return nil, err
+	}
+	if err := podcontrol.AddPodIndex(podInformer.Informer()); err != nil {
+		return nil, err
+	}
 	_, _ = rsInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.addRS,
 		UpdateFunc: c.updateRS,
@@ -149,7 +157,7 @@ func NewForKind(client kubernetes.Interface, rsInformer appsinformers.ReplicaSet
 		UpdateFunc: c.updatePod,
 		DeleteFunc: c.deletePod,
 	})
-	return c
+	return c, nil
 }
 
 func indexRSByControllerUID(obj interface{}) ([]string, error) {
@@ -163,27 +171,16 @@ func indexRSByControllerUID(obj interface{}) ([]string, error) {
 	return nil, nil
 }
 
-// indexPodByControllerUID indexes pods by the UID of their controller of
-// kind.
-func indexPodByControllerUID(kind schema.GroupVersionKind) cache.IndexFunc {
-	return func(obj interface{}) ([]string, error) {
-		p, ok := obj.(*corev1.Pod)
-		if !ok {
-			return nil, nil
-		}
-		if ref := metav1.GetControllerOfNoCopy(p); ref != nil && ref.Kind == kind.Kind {
-			return []string{string(ref.UID)}, nil
-		}
-		return nil, nil
+// addRSIndex registers the ReplicaSet index by controller UID once (the
+// ReplicaSet informer of the factory is shared).
+func addRSIndex(inf cache.SharedIndexInformer) error {
+	if _, ok := inf.GetIndexer().GetIndexers()[rsControllerUIDIndex]; ok {
+		return nil
 	}
-}
-
-func indexOrphanPods(obj interface{}) ([]string, error) {
-	p, ok := obj.(*corev1.Pod)
-	if !ok || metav1.GetControllerOfNoCopy(p) != nil {
-		return nil, nil
+	if err := inf.AddIndexers(cache.Indexers{rsControllerUIDIndex: indexRSByControllerUID}); err != nil {
+		return fmt.Errorf("adding the ReplicaSet index %q: %w", rsControllerUIDIndex, err)
 	}
-	return []string{p.Namespace}, nil
+	return nil
 }
 
 // Run waits for the caches, starts workers and blocks until ctx is done.
@@ -218,7 +215,9 @@ func (c *Controller) processNextWorkItem(ctx context.Context) bool {
 		c.queue.Forget(key)
 		return true
 	}
-	if apierrors.IsConflict(err) {
+	if consistency.HandleStale(ctx, err, key) {
+		// Logged; requeued below.
+	} else if apierrors.IsConflict(err) {
 		// A stale cache: routine, retried with the next event or backoff.
 		klog.FromContext(ctx).V(4).Info("Sync conflicted, will retry", "replicaSet", key, "err", err)
 	} else {
@@ -406,26 +405,7 @@ func (c *Controller) deletePod(obj interface{}) {
 
 // getRSPods returns the pods owned by rs plus the namespace's orphans.
 func (c *Controller) getRSPods(rs *appsv1.ReplicaSet) ([]*corev1.Pod, error) {
-	owned, err := c.podIndexer.ByIndex(c.podIndex, string(rs.UID))
-	if err != nil {
-		return nil, err
-	}
-	orphans, err := c.podIndexer.ByIndex(podOrphanIndex, rs.Namespace)
-	if err != nil {
-		return nil, err
-	}
-	pods := make([]*corev1.Pod, 0, len(owned)+len(orphans))
-	for _, o := range owned {
-		if p, ok := o.(*corev1.Pod); ok && p.Namespace == rs.Namespace {
-			pods = append(pods, p)
-		}
-	}
-	for _, o := range orphans {
-		if p, ok := o.(*corev1.Pod); ok {
-			pods = append(pods, p)
-		}
-	}
-	return pods, nil
+	return podcontrol.ControlledAndOrphanPods(c.podIndexer, rs.Namespace, rs.UID)
 }
 
 // getIndirectlyRelatedPods returns the pods of every ReplicaSet sharing rs's
@@ -446,13 +426,11 @@ func (c *Controller) getIndirectlyRelatedPods(rs *appsv1.ReplicaSet, own []*core
 		if !ok || sib.Namespace != rs.Namespace {
 			continue
 		}
-		pods, err := c.podIndexer.ByIndex(c.podIndex, string(sib.UID))
+		pods, err := podcontrol.ControlledPods(c.podIndexer, sib.Namespace, sib.UID)
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range pods {
-			related = append(related, p.(*corev1.Pod))
-		}
+		related = append(related, pods...)
 	}
 	return related, nil
 }
@@ -482,10 +460,15 @@ func (c *Controller) syncReplicaSet(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	nn := types.NamespacedName{Namespace: namespace, Name: name}
+	if err := c.consistency.EnsureReady(nn); err != nil {
+		return err
+	}
 	rs, err := c.rsLister.ReplicaSets(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		logger.V(4).Info("ReplicaSet has been deleted", "replicaSet", key)
 		c.expectations.Delete(key)
+		c.consistency.Clear(nn, "")
 		return nil
 	}
 	if err != nil {
@@ -548,7 +531,11 @@ func (c *Controller) manageReplicas(ctx context.Context, filteredPods []*corev1.
 		ref := metav1.NewControllerRef(rs, c.kind)
 		successes, err := replication.SlowStartBatch(diff, SlowStartInitialBatchSize, func() error {
 			pod, err := replication.CreatePod(ctx, func(ctx context.Context, p *corev1.Pod) (*corev1.Pod, error) {
-				return c.client.CoreV1().Pods(rs.Namespace).Create(ctx, p, metav1.CreateOptions{})
+				created, err := c.client.CoreV1().Pods(rs.Namespace).Create(ctx, p, metav1.CreateOptions{})
+				if err == nil {
+					c.consistency.WroteAt(types.NamespacedName{Namespace: rs.Namespace, Name: rs.Name}, rs.UID, corev1.Resource("pods"), created.ResourceVersion)
+				}
+				return created, err
 			}, &rs.Spec.Template, rs.Namespace, rs.Name, ref)
 			if err != nil {
 				if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {

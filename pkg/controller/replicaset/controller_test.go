@@ -23,6 +23,8 @@ import (
 	"k8s.io/client-go/tools/record"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
+
+	"github.com/herd-project/herd/pkg/controller/internal/consistency"
 )
 
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -55,7 +57,10 @@ func newFixture(t testing.TB, opts Options, objs ...runtime.Object) *fixture {
 		return false, nil, nil
 	})
 	f.factory = informers.NewSharedInformerFactory(f.client, 0)
-	f.c = NewWithOptions(f.client, f.factory, f.recorder, f.clock, opts)
+	var err error
+	if f.c, err = NewWithOptions(f.client, f.factory, f.recorder, f.clock, opts); err != nil {
+		t.Fatal(err)
+	}
 	for _, o := range objs {
 		switch o := o.(type) {
 		case *appsv1.ReplicaSet:
@@ -560,5 +565,33 @@ func BenchmarkSyncReplicaSet5000Steady(b *testing.B) {
 		if err := f.c.syncReplicaSet(context.Background(), "default/web"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A sync on a ReplicaSet cache older than our own status write is skipped
+// (and requeued by the worker); once the informer observes it, the sync runs.
+func TestWaitsForCacheToObserveOwnWrites(t *testing.T) {
+	rs := newRS("web", 2)
+	rs.ResourceVersion = "5"
+	f := newFixture(t, Options{}, rs)
+	rsStore := f.factory.Apps().V1().ReplicaSets().Informer().GetIndexer()
+	f.c.consistency.WroteAt(types.NamespacedName{Namespace: "default", Name: "web"}, rs.UID, appsv1.Resource("replicasets"), "7")
+	if err := f.c.syncReplicaSet(context.Background(), "default/web"); !consistency.IsStale(err) {
+		t.Fatalf("sync on a stale cache = %v, want a stale-cache error", err)
+	}
+	if n := len(f.actions("create", "pods")); n != 0 {
+		t.Fatalf("%d pods created from a stale cache", n)
+	}
+	f.c.queue.Add("default/web")
+	f.c.processNextWorkItem(context.Background())
+	if n := f.c.queue.NumRequeues("default/web"); n != 1 {
+		t.Fatalf("stale sync requeued %d times, want 1", n)
+	}
+	rsStore.Bookmark("7")
+	if err := f.sync(t, rs); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.actions("create", "pods")); n != 2 {
+		t.Fatalf("%d pods created after the cache caught up, want 2", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	"github.com/herd-project/herd/pkg/controller/internal/replication"
@@ -107,6 +108,7 @@ func (c *Controller) updateStatus(ctx context.Context, rs *appsv1.ReplicaSet, ne
 		var updated *appsv1.ReplicaSet
 		updated, err = c.client.AppsV1().ReplicaSets(rs.Namespace).UpdateStatus(ctx, rs, metav1.UpdateOptions{})
 		if err == nil {
+			c.consistency.WroteAt(types.NamespacedName{Namespace: rs.Namespace, Name: rs.Name}, rs.UID, c.resource, updated.ResourceVersion)
 			return updated, nil
 		}
 		if i >= statusUpdateRetries {

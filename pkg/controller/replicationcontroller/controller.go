@@ -19,7 +19,7 @@ import (
 var controllerKind = corev1.SchemeGroupVersion.WithKind("ReplicationController")
 
 // New builds the controller; Run it like the ReplicaSet controller.
-func New(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker) *replicaset.Controller {
+func New(client kubernetes.Interface, factory informers.SharedInformerFactory, recorder record.EventRecorder, clk clock.WithTicker) (*replicaset.Controller, error) {
 	return replicaset.NewForKind(clientsetAdapter{client}, informerAdapter{factory.Core().V1().ReplicationControllers()},
 		factory.Core().V1().Pods(), recorderAdapter{recorder}, clk, replicaset.Options{}, controllerKind, "replicationmanager")
 }

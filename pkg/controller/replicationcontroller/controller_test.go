@@ -63,7 +63,10 @@ func TestControllerCreatesPodsAndStatus(t *testing.T) {
 	})
 	factory := informers.NewSharedInformerFactory(client, 0)
 	rec := record.NewFakeRecorder(100)
-	c := New(client, factory, rec, clock.RealClock{})
+	c, err := New(client, factory, rec, clock.RealClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	factory.Start(ctx.Done())

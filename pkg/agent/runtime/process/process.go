@@ -388,8 +388,14 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 		return runtime.ContainerStatus{}, &runtime.StartError{Reason: "RunContainerError", Message: "starting the container shim: " + err.Error()}
 	}
 	readyW.Close()
-	answer, _ := io.ReadAll(readyR)
-	readyR.Close()
+	answer, err := readReady(ctx, readyR)
+	if err != nil {
+		// Given up before the shim answered: end the shim and whatever it
+		// started, and leave nothing behind.
+		r.abandonStart(cmd, dir, cg)
+		cleanup(cg)
+		return runtime.ContainerStatus{}, fmt.Errorf("starting container %s: waiting for the container shim: %w", c.Name, err)
+	}
 	reply := strings.TrimSpace(string(answer))
 	if reply != "ok" {
 		_ = cmd.Wait()
@@ -421,6 +427,40 @@ func (r *Runtime) StartContainer(ctx context.Context, pod *corev1.Pod, c *corev1
 		r.collect(ru)
 	}()
 	return statusFrom(ru, nil), nil
+}
+
+// readReady reads the shim's answer from the ready pipe, which the shim
+// closes once the container runs or could not start; it gives up (closing
+// the pipe) when ctx is done first.
+func readReady(ctx context.Context, ready *os.File) ([]byte, error) {
+	answer := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(ready)
+		answer <- b
+	}()
+	select {
+	case b := <-answer:
+		ready.Close()
+		return b, nil
+	case <-ctx.Done():
+		ready.Close() // ends the read above
+		return nil, ctx.Err()
+	}
+}
+
+// abandonStart kills a shim that has not answered yet (its session, and
+// the container it may have started, by state file and cgroup) and reaps it.
+func (r *Runtime) abandonStart(cmd *exec.Cmd, dir string, cg []string) {
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	var st shim.State
+	if shim.ReadJSON(filepath.Join(dir, shim.StateFile), &st) == nil && st.ContainerPID > 0 &&
+		shim.SameProcess(st.ContainerPID, st.ContainerStart) {
+		_ = syscall.Kill(-st.ContainerPID, syscall.SIGKILL)
+		_ = syscall.Kill(st.ContainerPID, syscall.SIGKILL)
+	}
+	shim.KillCgroup(cg, syscall.SIGKILL)
 }
 
 // startErrorExitCode is the exit code containerd reports for a container

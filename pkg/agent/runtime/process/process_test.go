@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -709,5 +710,50 @@ func TestCgroupsAvailableMessage(t *testing.T) {
 	ok, why = CgroupsAvailable()
 	if ok || !strings.Contains(why, "not enforced") {
 		t.Errorf("without controllers: ok=%v why=%q", ok, why)
+	}
+}
+
+// StartContainer gives up when its context ends while the shim has not
+// answered, kills the shim and leaves no run behind.
+func TestStartContainerHonoursContextWhileWaitingForShim(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "shim.pid")
+	// A "shim" that holds the ready pipe (fd 3) open and never answers.
+	r := newRuntime(t, dir, func(c *Config) {
+		c.ShimCommand = []string{"sh", "-c", `echo $$ > "$0"; exec sleep 300`, pidFile}
+	})
+	pod := testPod("ctx1", sh("c", "sleep 1"))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// Cancel once the shim runs.
+		for {
+			if _, err := os.Stat(pidFile); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	_, err := r.StartContainer(ctx, pod, &pod.Spec.Containers[0], runtime.StartOptions{Attempt: 0})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("StartContainer = %v, want context.Canceled", err)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if pid <= 0 {
+		t.Fatalf("bad shim pid %q", b)
+	}
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Fatalf("shim %d still runs after StartContainer gave up", pid)
+	}
+	list, err := r.ListContainers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 0 {
+		t.Fatalf("runs left behind: %+v", list)
 	}
 }

@@ -117,6 +117,12 @@ type Runtime struct {
 	qcond *sync.Cond
 	queue []runtime.ContainerStatus
 	exits chan runtime.ContainerStatus
+
+	// stop ends the runtime's goroutines (Close); delivered is closed when
+	// the exit delivery goroutine has returned.
+	stop      chan struct{}
+	stopOnce  sync.Once
+	delivered chan struct{}
 }
 
 type run struct {
@@ -153,30 +159,61 @@ func New(opts Options) *Runtime {
 		opts.LogDir = filepath.Join(os.TempDir(), "herd-simulated")
 	}
 	r := &Runtime{
-		opts:  opts,
-		clk:   opts.Clock,
-		runs:  map[runtime.ContainerID]*run{},
-		pods:  map[types.UID]map[runtime.ContainerID]*run{},
-		exits: make(chan runtime.ContainerStatus, 1024),
+		opts:      opts,
+		clk:       opts.Clock,
+		runs:      map[runtime.ContainerID]*run{},
+		pods:      map[types.UID]map[runtime.ContainerID]*run{},
+		exits:     make(chan runtime.ContainerStatus, 1024),
+		stop:      make(chan struct{}),
+		delivered: make(chan struct{}),
 	}
 	r.qcond = sync.NewCond(&r.qmu)
 	go r.deliver()
 	return r
 }
 
+// Close stops delivering exits and ends the runtime's goroutines; the
+// simulated containers are left as they are. Safe to call more than once.
+func (r *Runtime) Close() {
+	r.stopOnce.Do(func() {
+		r.qmu.Lock()
+		close(r.stop)
+		r.qcond.Broadcast()
+		r.qmu.Unlock()
+	})
+}
+
+func (r *Runtime) stopped() bool {
+	select {
+	case <-r.stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // deliver moves queued exits to the Exits channel, so that timers never
-// block on a slow reader.
+// block on a slow reader. It returns on Close.
 func (r *Runtime) deliver() {
+	defer close(r.delivered)
 	for {
 		r.qmu.Lock()
-		for len(r.queue) == 0 {
+		for len(r.queue) == 0 && !r.stopped() {
 			r.qcond.Wait()
+		}
+		if r.stopped() {
+			r.qmu.Unlock()
+			return
 		}
 		st := r.queue[0]
 		r.queue[0] = runtime.ContainerStatus{}
 		r.queue = r.queue[1:]
 		r.qmu.Unlock()
-		r.exits <- st
+		select {
+		case r.exits <- st:
+		case <-r.stop:
+			return
+		}
 	}
 }
 
@@ -416,8 +453,11 @@ func (r *Runtime) afterFunc(d time.Duration, f func()) clock.Timer {
 	}
 	t := r.clk.NewTimer(d)
 	go func() {
-		<-t.C()
-		f()
+		select {
+		case <-t.C():
+			f()
+		case <-r.stop:
+		}
 	}()
 	return t
 }

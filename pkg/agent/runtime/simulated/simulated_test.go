@@ -292,3 +292,24 @@ func TestAdopt(t *testing.T) {
 		t.Error("adopted a run with a bad annotation")
 	}
 }
+
+// Close ends the exit-delivery goroutine New starts (it used to run for the
+// life of the process, one per runtime), also while exits wait unread.
+func TestCloseEndsDeliveryGoroutine(t *testing.T) {
+	for _, pending := range []int{0, 2000} {
+		r := New(Options{LogDir: t.TempDir()})
+		r.qmu.Lock()
+		for i := 0; i < pending; i++ { // more than the Exits buffer: delivery blocks
+			r.queue = append(r.queue, runtime.ContainerStatus{Name: "c"})
+		}
+		r.qcond.Signal()
+		r.qmu.Unlock()
+		r.Close()
+		r.Close()
+		select {
+		case <-r.delivered:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("delivery goroutine still runs after Close (%d exits pending)", pending)
+		}
+	}
+}
