@@ -235,13 +235,17 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	// The controllers' caches are their own: /readyz waits for the API
+	// server's informers (authorization, admission), not for controllers to
+	// have read every pod.
+	ctrlInformers := newControllerInformers(srv)
 	policyReady := make(chan struct{})
 	srv.Generic.AddPostStartHookOrDie("rbac/bootstrap-roles", func(hc genericapiserver.PostStartHookContext) error {
 		defer close(policyReady)
 		return rbacbootstrap.Ensure(hc, srv.Client)
 	})
 	srv.Generic.AddPostStartHookOrDie("herd-service-accounts", func(hc genericapiserver.PostStartHookContext) error {
-		return startServiceAccountControllers(hc, srv, issuer, ca.PEM)
+		return startServiceAccountControllers(hc, srv, ctrlInformers, issuer, ca.PEM)
 	})
 	nodes.setClient(srv.Client)
 	srv.Generic.AddPostStartHookOrDie("herd-bootstrap", func(hc genericapiserver.PostStartHookContext) error {
@@ -255,7 +259,7 @@ func Run(ctx context.Context, o Options) error {
 			return nil
 		}
 		waitForPolicyInCache(hc, srv.Informers)
-		return startControllers(hc, srv, ids)
+		return startControllers(hc, srv, ctrlInformers, ids)
 	})
 	if !o.DisableAgent {
 		setup := agentSetup{dataDir: o.DataDir, ca: ca, files: files, apiHost: addr.IP, apiPort: addr.Port,
