@@ -61,3 +61,47 @@ func TestRestartedAgentDoesNotRewriteUnchangedStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestProbesResumeAfterRestart: the probes of containers adopted after a
+// restart go on from the results the API shows: a ready pod stays ready
+// without a write, and a liveness probe that starts failing still restarts
+// the container.
+func TestProbesResumeAfterRestart(t *testing.T) {
+	e := newEnv(t)
+	pod := newPod("web", corev1.RestartPolicyAlways, map[string]string{"simulate.herd.dev/liveness-fail-after": "60s"})
+	pod.Spec.Containers[0].ReadinessProbe = &corev1.Probe{
+		ProbeHandler:  corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}},
+		PeriodSeconds: 10, FailureThreshold: 3, SuccessThreshold: 1,
+	}
+	pod.Spec.Containers[0].LivenessProbe = &corev1.Probe{
+		ProbeHandler:  corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}},
+		PeriodSeconds: 10, FailureThreshold: 1,
+	}
+	e.create(pod)
+	before := e.waitPod("web", "Ready", func(p *corev1.Pod) bool { return cond(p, corev1.PodReady).Status == corev1.ConditionTrue })
+
+	e.stop()
+	e.client.ClearActions()
+	e.rt = simulated.New(simulated.Options{LogDir: t.TempDir(), Clock: e.clk})
+	e.start([]string{"node-a"})
+	e.step(10 * time.Second)
+	e.step(10 * time.Second)
+	time.Sleep(100 * time.Millisecond)
+	if p := e.get("web"); p.ResourceVersion != before.ResourceVersion || !apiequality.Semantic.DeepEqual(p.Status, before.Status) {
+		t.Fatalf("status changed after the restart:\n was %s\n now %s", describe(before), describe(p))
+	}
+	for _, a := range e.client.Actions() {
+		if a.GetResource().Resource == "pods" && a.GetVerb() == "update" {
+			t.Fatalf("pod written after the restart: %s %s", a.GetVerb(), a.GetSubresource())
+		}
+	}
+	for i := 0; i < 5; i++ {
+		e.step(10 * time.Second) // the run is 60s old after 4 steps: liveness fails
+	}
+	e.waitPod("web", "restarted by its liveness probe", func(p *corev1.Pod) bool {
+		return p.Status.ContainerStatuses[0].RestartCount == 1
+	})
+	if !e.hasEvent("Normal Killing Container main failed liveness probe, will be restarted") {
+		t.Errorf("events %v", e.events)
+	}
+}

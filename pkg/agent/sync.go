@@ -80,6 +80,7 @@ func (a *Agent) syncPod(ctx context.Context, uid types.UID) error {
 	}
 	if !st.seeded {
 		a.seedFromAPIStatus(base, st)
+		a.resumeProbesLocked(pod, base, st)
 		st.seeded = true
 	}
 	deleting := pod.DeletionTimestamp != nil
