@@ -131,6 +131,27 @@ func startControllers(ctx context.Context, srv *apiserver.Server, f informers.Sh
 	return nil
 }
 
+// startWhenReady runs start in the background once every gate is closed,
+// until ctx ends. An error stops the process, as a failed post-start hook
+// does.
+func startWhenReady(ctx context.Context, what string, start func(context.Context) error, gates ...<-chan struct{}) {
+	go func() {
+		for _, g := range gates {
+			select {
+			case <-g:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err := start(ctx); err != nil && ctx.Err() == nil {
+			klog.Fatalf("starting %s: %v", what, err)
+		}
+	}()
+}
+
 // agentSetup is what the in-process node agent needs from the server.
 type agentSetup struct {
 	dataDir   string

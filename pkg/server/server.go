@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -251,15 +252,17 @@ func Run(ctx context.Context, o Options) error {
 	srv.Generic.AddPostStartHookOrDie("herd-bootstrap", func(hc genericapiserver.PostStartHookContext) error {
 		return bootstrap(hc, srv.Client)
 	})
+	// The controllers and the node agent start once the API is ready:
+	// readiness means that the API serves, so it neither waits for them nor
+	// competes with them for the CPU; they catch up after.
+	apiReady := make(chan struct{})
 	srv.Generic.AddPostStartHookOrDie("herd-controllers", func(hc genericapiserver.PostStartHookContext) error {
 		// The controllers' identities are authorized by the bootstrap policy.
-		select {
-		case <-policyReady:
-		case <-hc.Done():
-			return nil
-		}
-		waitForPolicyInCache(hc, srv.Informers)
-		return startControllers(hc, srv, ctrlInformers, ids)
+		startWhenReady(hc, "the controllers", func(ctx context.Context) error {
+			waitForPolicyInCache(ctx, srv.Informers)
+			return startControllers(ctx, srv, ctrlInformers, ids)
+		}, policyReady, apiReady)
+		return nil
 	})
 	if !o.DisableAgent {
 		setup := agentSetup{dataDir: o.DataDir, ca: ca, files: files, apiHost: addr.IP, apiPort: addr.Port,
@@ -267,13 +270,11 @@ func Run(ctx context.Context, o Options) error {
 			missingImages: o.SimulatedMissingImages}
 		srv.Generic.AddPostStartHookOrDie("herd-node-agent", func(hc genericapiserver.PostStartHookContext) error {
 			// The agent's node identity is authorized by the bootstrap policy.
-			select {
-			case <-policyReady:
-			case <-hc.Done():
-				return nil
-			}
-			waitForPolicyInCache(hc, srv.Informers)
-			return startAgent(hc, srv.Loopback, setup)
+			startWhenReady(hc, "the node agent", func(ctx context.Context) error {
+				waitForPolicyInCache(ctx, srv.Informers)
+				return startAgent(ctx, srv.Loopback, setup)
+			}, policyReady, apiReady)
+			return nil
 		})
 	}
 
@@ -290,7 +291,11 @@ func Run(ctx context.Context, o Options) error {
 		}()
 	}
 	go func() {
-		if err := writeKubeconfigWhenReady(runCtx, o.DataDir, addr, files, ca); err != nil && runCtx.Err() == nil {
+		var once sync.Once
+		ready := func() { once.Do(func() { close(apiReady) }) }
+		// Should the kubeconfig fail, the controllers still start.
+		defer ready()
+		if err := writeKubeconfigWhenReady(runCtx, o.DataDir, addr, files, ca, ready); err != nil && runCtx.Err() == nil {
 			klog.ErrorS(err, "writing admin kubeconfig")
 		}
 	}()
@@ -389,8 +394,9 @@ func retryCreate(ctx context.Context, create func() error) error {
 }
 
 // writeKubeconfigWhenReady waits until /readyz answers ok through the real
-// address with the admin credentials, then writes the kubeconfig atomically.
-func writeKubeconfigWhenReady(ctx context.Context, dataDir string, addr *net.TCPAddr, files pki.Files, ca *pki.CA) error {
+// address with the admin credentials, calls ready, then writes the
+// kubeconfig atomically.
+func writeKubeconfigWhenReady(ctx context.Context, dataDir string, addr *net.TCPAddr, files pki.Files, ca *pki.CA, ready func()) error {
 	host := addr.IP.String()
 	if addr.IP.IsUnspecified() {
 		host = "127.0.0.1"
@@ -411,6 +417,7 @@ func writeKubeconfigWhenReady(ctx context.Context, dataDir string, addr *net.TCP
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK && strings.TrimSpace(string(body)) == "ok" {
+				ready()
 				break
 			}
 		}
