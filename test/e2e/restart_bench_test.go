@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 )
@@ -68,19 +69,10 @@ func BenchmarkRestartWithPods(b *testing.B) {
 	if _, err := c.AppsV1().Deployments(ns).Create(ctx, deploy, metav1.CreateOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	running := func(want int) func(map[string]corev1.PodPhase) bool {
-		return func(m map[string]corev1.PodPhase) bool {
-			n := 0
-			for _, ph := range m {
-				if ph == corev1.PodRunning {
-					n++
-				}
-			}
-			return n >= want
-		}
-	}
 	start := time.Now()
-	countUntil(b, c, ns, 30*time.Minute, running(pods))
+	if err := waitRunning(ctx, c, ns, pods, 30*time.Minute); err != nil {
+		b.Fatal(err)
+	}
 	b.Logf("%d pods Running after %s", pods, time.Since(start).Round(time.Millisecond))
 
 	for it := 0; it < b.N; it++ {
@@ -205,6 +197,58 @@ func writtenSince(ctx context.Context, c kubernetes.Interface, ns string, rv uin
 		}
 	}
 	return w, nil
+}
+
+// waitRunning waits until at least want pods of ns are Running: a list,
+// then a watch from it, listed again whenever the watch ends.
+func waitRunning(ctx context.Context, c kubernetes.Interface, ns string, want int, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for ctx.Err() == nil {
+		l, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			time.Sleep(time.Second)
+			continue
+		}
+		phases := map[string]corev1.PodPhase{}
+		running := func() int {
+			n := 0
+			for _, ph := range phases {
+				if ph == corev1.PodRunning {
+					n++
+				}
+			}
+			return n
+		}
+		for _, p := range l.Items {
+			phases[p.Name] = p.Status.Phase
+		}
+		if running() >= want {
+			return nil
+		}
+		w, err := c.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{ResourceVersion: l.ResourceVersion})
+		if err != nil {
+			time.Sleep(time.Second)
+			continue
+		}
+		for ev := range w.ResultChan() {
+			p, ok := ev.Object.(*corev1.Pod)
+			if !ok {
+				break // an error (e.g. 410): list again
+			}
+			if ev.Type == watch.Deleted {
+				delete(phases, p.Name)
+			} else {
+				phases[p.Name] = p.Status.Phase
+			}
+			if running() >= want {
+				w.Stop()
+				return nil
+			}
+		}
+		w.Stop()
+	}
+	return fmt.Errorf("fewer than %d pods of %s Running after %s", want, ns, timeout)
 }
 
 // createRetrying retries a write the just-started server refuses (e.g. 429
