@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -252,16 +251,15 @@ func Run(ctx context.Context, o Options) error {
 	srv.Generic.AddPostStartHookOrDie("herd-bootstrap", func(hc genericapiserver.PostStartHookContext) error {
 		return bootstrap(hc, srv.Client)
 	})
-	// The controllers and the node agent start once the API is ready:
-	// readiness means that the API serves, so it neither waits for them nor
-	// competes with them for the CPU; they catch up after.
-	apiReady := make(chan struct{})
+	// The controllers and the node agent start in the background once the
+	// bootstrap policy is in place: readiness means that the API serves, so
+	// /readyz does not wait for them; they catch up after.
 	srv.Generic.AddPostStartHookOrDie("herd-controllers", func(hc genericapiserver.PostStartHookContext) error {
 		// The controllers' identities are authorized by the bootstrap policy.
 		startWhenReady(hc, "the controllers", func(ctx context.Context) error {
 			waitForPolicyInCache(ctx, srv.Informers)
 			return startControllers(ctx, srv, ctrlInformers, ids)
-		}, policyReady, apiReady)
+		}, policyReady)
 		return nil
 	})
 	if !o.DisableAgent {
@@ -273,7 +271,7 @@ func Run(ctx context.Context, o Options) error {
 			startWhenReady(hc, "the node agent", func(ctx context.Context) error {
 				waitForPolicyInCache(ctx, srv.Informers)
 				return startAgent(ctx, srv.Loopback, setup)
-			}, policyReady, apiReady)
+			}, policyReady)
 			return nil
 		})
 	}
@@ -291,11 +289,7 @@ func Run(ctx context.Context, o Options) error {
 		}()
 	}
 	go func() {
-		var once sync.Once
-		ready := func() { once.Do(func() { close(apiReady) }) }
-		// Should the kubeconfig fail, the controllers still start.
-		defer ready()
-		if err := writeKubeconfigWhenReady(runCtx, o.DataDir, addr, files, ca, ready); err != nil && runCtx.Err() == nil {
+		if err := writeKubeconfigWhenReady(runCtx, o.DataDir, addr, files, ca); err != nil && runCtx.Err() == nil {
 			klog.ErrorS(err, "writing admin kubeconfig")
 		}
 	}()
@@ -394,9 +388,8 @@ func retryCreate(ctx context.Context, create func() error) error {
 }
 
 // writeKubeconfigWhenReady waits until /readyz answers ok through the real
-// address with the admin credentials, calls ready, then writes the
-// kubeconfig atomically.
-func writeKubeconfigWhenReady(ctx context.Context, dataDir string, addr *net.TCPAddr, files pki.Files, ca *pki.CA, ready func()) error {
+// address with the admin credentials, then writes the kubeconfig atomically.
+func writeKubeconfigWhenReady(ctx context.Context, dataDir string, addr *net.TCPAddr, files pki.Files, ca *pki.CA) error {
 	host := addr.IP.String()
 	if addr.IP.IsUnspecified() {
 		host = "127.0.0.1"
@@ -417,7 +410,6 @@ func writeKubeconfigWhenReady(ctx context.Context, dataDir string, addr *net.TCP
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK && strings.TrimSpace(string(body)) == "ok" {
-				ready()
 				break
 			}
 		}
