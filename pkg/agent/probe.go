@@ -20,11 +20,42 @@ import (
 
 // startProbesLocked starts one worker per probe of a new run.
 func (a *Agent) startProbesLocked(pod *corev1.Pod, st *podState, c *corev1.Container, id runtime.ContainerID, startedAt time.Time) {
+	a.startProbesFromLocked(pod, st, c, id, startedAt, c.ReadinessProbe == nil, c.StartupProbe == nil)
+}
+
+// resumeProbesLocked starts the probes of the runs the agent found running
+// at its start (recovered or adopted after a restart), once per pod. They
+// go on from the results the API shows (ready, started), so that a
+// restart changes nothing until a probe says otherwise.
+func (a *Agent) resumeProbesLocked(pod, base *corev1.Pod, st *podState) {
+	all := append(append([]corev1.ContainerStatus{}, base.Status.InitContainerStatuses...), base.Status.ContainerStatuses...)
+	for name, l := range st.latest {
+		if l.State != runtime.StateRunning || st.probes[l.ID] != nil || st.killing[l.ID] {
+			continue
+		}
+		c, ok := specContainer(pod, name)
+		if !ok {
+			continue
+		}
+		ready, started := c.ReadinessProbe == nil, c.StartupProbe == nil
+		for _, cs := range all {
+			if cs.Name == name && cs.State.Running != nil && strings.HasSuffix(cs.ContainerID, "://"+string(l.ID)) {
+				ready = ready || cs.Ready
+				started = started || (cs.Started != nil && *cs.Started)
+			}
+		}
+		a.startProbesFromLocked(pod, st, c, l.ID, l.StartedAt, ready, started)
+	}
+}
+
+// startProbesFromLocked starts the probes of a run whose readiness and
+// startup results are ready and started so far.
+func (a *Agent) startProbesFromLocked(pod *corev1.Pod, st *podState, c *corev1.Container, id runtime.ContainerID, startedAt time.Time, ready, started bool) {
 	if c.LivenessProbe == nil && c.ReadinessProbe == nil && c.StartupProbe == nil {
 		return
 	}
 	ctx, cancel := context.WithCancel(a.ctx)
-	ps := &probeState{cancel: cancel, ready: c.ReadinessProbe == nil, started: c.StartupProbe == nil, hasReady: c.ReadinessProbe != nil}
+	ps := &probeState{cancel: cancel, ready: ready, started: started, hasReady: c.ReadinessProbe != nil}
 	st.probes[id] = ps
 	cc := c.DeepCopy()
 	for _, p := range []struct {

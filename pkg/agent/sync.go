@@ -80,6 +80,7 @@ func (a *Agent) syncPod(ctx context.Context, uid types.UID) error {
 	}
 	if !st.seeded {
 		a.seedFromAPIStatus(base, st)
+		a.resumeProbesLocked(pod, base, st)
 		st.seeded = true
 	}
 	deleting := pod.DeletionTimestamp != nil
@@ -199,6 +200,35 @@ func (a *Agent) seedFromAPIStatus(base *corev1.Pod, st *podState) {
 		}
 		st.latest[cs.Name] = r
 	}
+	for _, cs := range all {
+		seedPrevious(st, base.UID, cs)
+	}
+}
+
+// seedPrevious keeps the lastState the API shows for a container whose
+// current run was seeded or adopted but whose previous run the runtime does
+// not know (the simulated runtime keeps nothing): the status goes on
+// showing it, as the kubelet's does, and is not rewritten without it.
+func seedPrevious(st *podState, uid types.UID, cs corev1.ContainerStatus) {
+	t := cs.LastTerminationState.Terminated
+	l, ok := st.latest[cs.Name]
+	if t == nil || !ok || cs.State.Terminated == nil && cs.State.Running == nil {
+		// Waiting after an exit: that exit is the latest run itself.
+		return
+	}
+	if _, known := st.previous[cs.Name]; known {
+		return
+	}
+	id := runtime.ContainerID("lost-" + cs.Name + "-" + strconv.Itoa(int(cs.RestartCount)-1))
+	if i := strings.Index(t.ContainerID, "://"); i >= 0 {
+		id = runtime.ContainerID(t.ContainerID[i+3:])
+	}
+	if id == l.ID {
+		return
+	}
+	st.previous[cs.Name] = runtime.ContainerStatus{ID: id, PodUID: uid, Name: cs.Name, Attempt: l.Attempt - 1,
+		State: runtime.StateExited, ExitCode: t.ExitCode, Reason: t.Reason, Message: t.Message,
+		StartedAt: t.StartedAt.Time, FinishedAt: t.FinishedAt.Time}
 }
 
 // runContainers starts what must run: init containers in order, each to

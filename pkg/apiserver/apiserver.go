@@ -336,9 +336,16 @@ func (g *restOptionsGetter) GetRESTOptions(gr schema.GroupResource, _ runtime.Ob
 		// Exact resources first, then group and global wildcards.
 		sc.Transformer = g.transformers.TransformerForResource(gr)
 	}
+	decorator := genericregistry.StorageWithCacher()
+	if gr.Resource == "events" {
+		// As kube-apiserver's default --watch-cache-sizes: events, the
+		// most numerous objects, are read from etcd, so a start does not
+		// list every event into a cache (twice: both event groups).
+		decorator = generic.UndecoratedStorage
+	}
 	return generic.RESTOptions{
 		StorageConfig:             sc,
-		Decorator:                 genericregistry.StorageWithCacher(),
+		Decorator:                 decorator,
 		EnableGarbageCollection:   true,
 		DeleteCollectionWorkers:   4,
 		ResourcePrefix:            gr.Resource,

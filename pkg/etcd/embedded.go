@@ -18,6 +18,7 @@ import (
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"k8s.io/klog/v2"
 )
 
 // Embedded is a running single-member etcd.
@@ -84,6 +85,7 @@ func Start(ctx context.Context, dir string, tlsFiles TLSFiles) (*Embedded, error
 	// Keep etcd's own metrics and pprof off the network.
 	cfg.Metrics = "basic"
 
+	start := time.Now()
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("starting embedded etcd in %s: %w", dir, err)
@@ -100,6 +102,7 @@ func Start(ctx context.Context, dir string, tlsFiles TLSFiles) (*Embedded, error
 		e.Close()
 		return nil, ctx.Err()
 	}
+	klog.V(2).InfoS("Embedded etcd ready", "dir", dir, "took", time.Since(start))
 	return &Embedded{etcd: e, closing: closing, Endpoint: clientURL.String()}, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -52,10 +53,19 @@ import (
 	"github.com/herd-project/herd/pkg/volume"
 )
 
+// newControllerInformers is the informer factory the in-process controllers
+// share, on the loopback client. It is not the API server's
+// (srv.Informers): the generic /readyz check "informer-sync" waits for
+// every informer of that one, and readiness means that the API serves, not
+// that controllers have listed every pod; they catch up after.
+func newControllerInformers(srv *apiserver.Server) informers.SharedInformerFactory {
+	return informers.NewSharedInformerFactory(srv.Client, 0)
+}
+
 // startControllers runs the scheduler and every controller in the server
 // process until ctx ends, each with its own identity (ids) and user agent;
-// the shared informers stay on the loopback client.
-func startControllers(ctx context.Context, srv *apiserver.Server, ids *identities) error {
+// the shared informers f stay on the loopback client.
+func startControllers(ctx context.Context, srv *apiserver.Server, f informers.SharedInformerFactory, ids *identities) error {
 	client := srv.Client
 	clientFor := func(name string) kubernetes.Interface { return ids.client(srv.Loopback, name) }
 	clk := clock.RealClock{}
@@ -84,8 +94,6 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	if err != nil {
 		return err
 	}
-	f := srv.Informers
-
 	sa := serviceaccount.New(clientFor("service-account-controller"), f.Core().V1().Namespaces(), f.Core().V1().ServiceAccounts())
 	sched := scheduler.New(clientFor(schedulerIdentity), f, recorder("default-scheduler"), clk)
 	jobs, err := job.New(clientFor("job-controller"), f, recorder("job-controller"), clk)
@@ -142,6 +150,27 @@ func startControllers(ctx context.Context, srv *apiserver.Server, ids *identitie
 	go quotas.Run(ctx, 5)
 	go hpa.Run(ctx, 5)
 	return nil
+}
+
+// startWhenReady runs start in the background once every gate is closed,
+// until ctx ends. An error stops the process, as a failed post-start hook
+// does.
+func startWhenReady(ctx context.Context, what string, start func(context.Context) error, gates ...<-chan struct{}) {
+	go func() {
+		for _, g := range gates {
+			select {
+			case <-g:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err := start(ctx); err != nil && ctx.Err() == nil {
+			klog.Fatalf("starting %s: %v", what, err)
+		}
+	}()
 }
 
 // agentSetup is what the in-process node agent needs from the server.

@@ -47,3 +47,37 @@ func TestDefaultNodeIP(t *testing.T) {
 		t.Errorf("node IP %q is not an address", got)
 	}
 }
+
+func TestStartWhenReadyWaitsForEveryGate(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, b := make(chan struct{}), make(chan struct{})
+	started := make(chan struct{})
+	startWhenReady(ctx, "test", func(context.Context) error { close(started); return nil }, a, b)
+	close(b)
+	select {
+	case <-started:
+		t.Fatal("started before every gate opened")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(a)
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not started once every gate opened")
+	}
+}
+
+func TestStartWhenReadyNotAfterStop(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	gate := make(chan struct{})
+	started := make(chan struct{})
+	startWhenReady(ctx, "test", func(context.Context) error { close(started); return nil }, gate)
+	cancel()
+	close(gate)
+	select {
+	case <-started:
+		t.Fatal("started after the server stopped")
+	case <-time.After(50 * time.Millisecond):
+	}
+}

@@ -236,27 +236,32 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	// The controllers' caches are their own: /readyz waits for the API
+	// server's informers (authorization, admission), not for controllers to
+	// have read every pod.
+	ctrlInformers := newControllerInformers(srv)
 	policyReady := make(chan struct{})
 	srv.Generic.AddPostStartHookOrDie("rbac/bootstrap-roles", func(hc genericapiserver.PostStartHookContext) error {
 		defer close(policyReady)
 		return rbacbootstrap.Ensure(hc, srv.Client)
 	})
 	srv.Generic.AddPostStartHookOrDie("herd-service-accounts", func(hc genericapiserver.PostStartHookContext) error {
-		return startServiceAccountControllers(hc, srv, issuer, ca.PEM)
+		return startServiceAccountControllers(hc, srv, ctrlInformers, issuer, ca.PEM)
 	})
 	nodes.setClient(srv.Client)
 	srv.Generic.AddPostStartHookOrDie("herd-bootstrap", func(hc genericapiserver.PostStartHookContext) error {
 		return bootstrap(hc, srv.Client)
 	})
+	// The controllers and the node agent start in the background once the
+	// bootstrap policy is in place: readiness means that the API serves, so
+	// /readyz does not wait for them; they catch up after.
 	srv.Generic.AddPostStartHookOrDie("herd-controllers", func(hc genericapiserver.PostStartHookContext) error {
 		// The controllers' identities are authorized by the bootstrap policy.
-		select {
-		case <-policyReady:
-		case <-hc.Done():
-			return nil
-		}
-		waitForPolicyInCache(hc, srv.Informers)
-		return startControllers(hc, srv, ids)
+		startWhenReady(hc, "the controllers", func(ctx context.Context) error {
+			waitForPolicyInCache(ctx, srv.Informers)
+			return startControllers(ctx, srv, ctrlInformers, ids)
+		}, policyReady)
+		return nil
 	})
 	if !o.DisableAgent {
 		setup := agentSetup{dataDir: o.DataDir, ca: ca, files: files, apiHost: addr.IP, apiPort: addr.Port,
@@ -264,13 +269,11 @@ func Run(ctx context.Context, o Options) error {
 			missingImages: o.SimulatedMissingImages}
 		srv.Generic.AddPostStartHookOrDie("herd-node-agent", func(hc genericapiserver.PostStartHookContext) error {
 			// The agent's node identity is authorized by the bootstrap policy.
-			select {
-			case <-policyReady:
-			case <-hc.Done():
-				return nil
-			}
-			waitForPolicyInCache(hc, srv.Informers)
-			return startAgent(hc, srv.Loopback, setup)
+			startWhenReady(hc, "the node agent", func(ctx context.Context) error {
+				waitForPolicyInCache(ctx, srv.Informers)
+				return startAgent(ctx, srv.Loopback, setup)
+			}, policyReady)
+			return nil
 		})
 	}
 

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/request/bearertoken"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/client-go/informers"
 
 	saadmission "github.com/herd-project/herd/pkg/admission/serviceaccount"
 	"github.com/herd-project/herd/pkg/apiserver"
@@ -58,10 +59,13 @@ func withServiceAccounts(files pki.Files, c *apiserver.Config) (*satoken.Issuer,
 
 // startServiceAccountControllers gives the issuer its object getter and
 // runs the root CA publisher (kube-root-ca.crt with rootCA in every
-// namespace).
-func startServiceAccountControllers(ctx context.Context, srv *apiserver.Server, issuer *satoken.Issuer, rootCA []byte) error {
+// namespace). The getter's caches (service accounts, pods, secrets, nodes)
+// are the controllers' (ctrl, started with the controllers), which /readyz
+// does not wait for: until they have synced, a lookup the cache misses is a
+// GET.
+func startServiceAccountControllers(ctx context.Context, srv *apiserver.Server, ctrl informers.SharedInformerFactory, issuer *satoken.Issuer, rootCA []byte) error {
+	issuer.SetGetter(satoken.NewGetter(srv.Client, ctrl))
 	f := srv.Informers
-	issuer.SetGetter(satoken.NewGetter(srv.Client, f))
 	pub := rootcacertpublisher.New(srv.Client, rootCA, f.Core().V1().Namespaces(), f.Core().V1().ConfigMaps())
 	f.Start(ctx.Done())
 	go pub.Run(ctx, 2)

@@ -40,18 +40,49 @@ func Ensure(ctx context.Context, c kubernetes.Interface) error {
 	}
 }
 
+// ensureOnce reads the current policy with three LISTs (served from the
+// watch cache) and writes only what is missing or lacking, so a restart with
+// the policy in place makes no writes and a handful of requests, not one
+// GET per object.
 func ensureOnce(ctx context.Context, c kubernetes.Interface) error {
+	roles, err := c.RbacV1().ClusterRoles().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing clusterroles: %w", err)
+	}
+	haveRoles := make(map[string]*rbacv1.ClusterRole, len(roles.Items))
+	for i := range roles.Items {
+		haveRoles[roles.Items[i].Name] = &roles.Items[i]
+	}
 	for _, r := range ClusterRoles() {
-		if err := ReconcileClusterRole(ctx, c, r); err != nil {
+		if err := reconcileClusterRole(ctx, c, haveRoles[r.Name], r); err != nil {
 			return fmt.Errorf("clusterrole %s: %w", r.Name, err)
 		}
 	}
+	bindings, err := c.RbacV1().ClusterRoleBindings().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing clusterrolebindings: %w", err)
+	}
+	haveBindings := make(map[string]*rbacv1.ClusterRoleBinding, len(bindings.Items))
+	for i := range bindings.Items {
+		haveBindings[bindings.Items[i].Name] = &bindings.Items[i]
+	}
 	for _, b := range ClusterRoleBindings() {
-		if err := ReconcileClusterRoleBinding(ctx, c, b); err != nil {
+		if err := reconcileClusterRoleBinding(ctx, c, haveBindings[b.Name], b); err != nil {
 			return fmt.Errorf("clusterrolebinding %s: %w", b.Name, err)
 		}
 	}
+	accounts, err := c.CoreV1().ServiceAccounts(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing serviceaccounts in kube-system: %w", err)
+	}
+	haveAccounts := make(map[string]bool, len(accounts.Items))
+	for _, sa := range accounts.Items {
+		haveAccounts[sa.Name] = true
+	}
 	for _, n := range ControllerNames() {
+		if haveAccounts[n] {
+			continue
+		}
 		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: n, Namespace: metav1.NamespaceSystem}}
 		if _, err := c.CoreV1().ServiceAccounts(metav1.NamespaceSystem).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("serviceaccount kube-system/%s: %w", n, err)
@@ -81,16 +112,24 @@ func mergeMaps(have *map[string]string, want map[string]string) bool {
 // ReconcileClusterRole creates role, or adds to the existing one what it
 // lacks of role (rules, labels, annotations, aggregation selectors).
 func ReconcileClusterRole(ctx context.Context, c kubernetes.Interface, role rbacv1.ClusterRole) error {
-	client := c.RbacV1().ClusterRoles()
-	existing, err := client.Get(ctx, role.Name, metav1.GetOptions{})
+	existing, err := c.RbacV1().ClusterRoles().Get(ctx, role.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		_, err = client.Create(ctx, &role, metav1.CreateOptions{})
+		existing, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
+	return reconcileClusterRole(ctx, c, existing, role)
+}
+
+// reconcileClusterRole brings existing (nil: absent) up to role.
+func reconcileClusterRole(ctx context.Context, c kubernetes.Interface, existing *rbacv1.ClusterRole, role rbacv1.ClusterRole) error {
+	client := c.RbacV1().ClusterRoles()
+	if existing == nil {
+		_, err := client.Create(ctx, &role, metav1.CreateOptions{})
 		if err == nil {
 			klog.V(2).InfoS("created bootstrap clusterrole", "name", role.Name)
 		}
-		return err
-	}
-	if err != nil {
 		return err
 	}
 	if protected(existing.ObjectMeta) {
@@ -100,7 +139,7 @@ func ReconcileClusterRole(ctx context.Context, c kubernetes.Interface, role rbac
 	if !changed {
 		return nil
 	}
-	_, err = client.Update(ctx, updated, metav1.UpdateOptions{})
+	_, err := client.Update(ctx, updated, metav1.UpdateOptions{})
 	return err
 }
 
@@ -139,13 +178,21 @@ func ReconciledClusterRole(existing, want *rbacv1.ClusterRole) (*rbacv1.ClusterR
 // the subjects, labels and annotations it lacks; a binding to another role
 // is recreated (roleRef cannot change).
 func ReconcileClusterRoleBinding(ctx context.Context, c kubernetes.Interface, binding rbacv1.ClusterRoleBinding) error {
-	client := c.RbacV1().ClusterRoleBindings()
-	existing, err := client.Get(ctx, binding.Name, metav1.GetOptions{})
+	existing, err := c.RbacV1().ClusterRoleBindings().Get(ctx, binding.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		_, err = client.Create(ctx, &binding, metav1.CreateOptions{})
-		return err
+		existing, err = nil, nil
 	}
 	if err != nil {
+		return err
+	}
+	return reconcileClusterRoleBinding(ctx, c, existing, binding)
+}
+
+// reconcileClusterRoleBinding brings existing (nil: absent) up to binding.
+func reconcileClusterRoleBinding(ctx context.Context, c kubernetes.Interface, existing *rbacv1.ClusterRoleBinding, binding rbacv1.ClusterRoleBinding) error {
+	client := c.RbacV1().ClusterRoleBindings()
+	if existing == nil {
+		_, err := client.Create(ctx, &binding, metav1.CreateOptions{})
 		return err
 	}
 	if protected(existing.ObjectMeta) {
@@ -157,13 +204,13 @@ func ReconcileClusterRoleBinding(ctx context.Context, c kubernetes.Interface, bi
 			return err
 		}
 		updated.ResourceVersion, updated.UID = "", ""
-		_, err = client.Create(ctx, updated, metav1.CreateOptions{})
+		_, err := client.Create(ctx, updated, metav1.CreateOptions{})
 		return err
 	}
 	if !changed {
 		return nil
 	}
-	_, err = client.Update(ctx, updated, metav1.UpdateOptions{})
+	_, err := client.Update(ctx, updated, metav1.UpdateOptions{})
 	return err
 }
 

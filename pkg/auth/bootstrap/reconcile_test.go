@@ -118,3 +118,73 @@ func TestReconcileBinding(t *testing.T) {
 		t.Errorf("recreated binding %+v", got)
 	}
 }
+
+// TestEnsureOnExistingPolicyOnlyLists: a restart with the policy in place
+// reads it with one LIST per kind and writes nothing.
+func TestEnsureOnExistingPolicyOnlyLists(t *testing.T) {
+	c := fake.NewSimpleClientset()
+	ctx := context.Background()
+	if err := Ensure(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	c.ClearActions()
+	if err := Ensure(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var verbs []string
+	for _, a := range c.Actions() {
+		verbs = append(verbs, a.GetVerb()+" "+a.GetResource().Resource)
+	}
+	want := []string{"list clusterroles", "list clusterrolebindings", "list serviceaccounts"}
+	if len(verbs) != len(want) {
+		t.Fatalf("requests = %v, want %v", verbs, want)
+	}
+	for i := range want {
+		if verbs[i] != want[i] {
+			t.Fatalf("requests = %v, want %v", verbs, want)
+		}
+	}
+}
+
+// TestEnsureCompletesPartialPolicy: objects missing or lacking since the
+// last start are created or completed; the others are not written.
+func TestEnsureCompletesPartialPolicy(t *testing.T) {
+	c := fake.NewSimpleClientset()
+	ctx := context.Background()
+	if err := Ensure(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RbacV1().ClusterRoles().Delete(ctx, "view", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := c.RbacV1().ClusterRoleBindings().Get(ctx, "system:public-info-viewer", metav1.GetOptions{})
+	b.Subjects = b.Subjects[:1]
+	if _, err := c.RbacV1().ClusterRoleBindings().Update(ctx, b, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CoreV1().ServiceAccounts("kube-system").Delete(ctx, "job-controller", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c.ClearActions()
+	if err := Ensure(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var writes []string
+	for _, a := range c.Actions() {
+		if a.GetVerb() != "list" {
+			writes = append(writes, a.GetVerb()+" "+a.GetResource().Resource)
+		}
+	}
+	want := []string{"create clusterroles", "update clusterrolebindings", "create serviceaccounts"}
+	if len(writes) != len(want) {
+		t.Fatalf("writes = %v, want %v", writes, want)
+	}
+	for i := range want {
+		if writes[i] != want[i] {
+			t.Fatalf("writes = %v, want %v", writes, want)
+		}
+	}
+	if piv, _ := c.RbacV1().ClusterRoleBindings().Get(ctx, "system:public-info-viewer", metav1.GetOptions{}); len(piv.Subjects) != 2 {
+		t.Errorf("public-info-viewer subjects: %v", piv.Subjects)
+	}
+}
