@@ -246,7 +246,12 @@ func Run(ctx context.Context, o Options) error {
 		return rbacbootstrap.Ensure(hc, srv.Client)
 	})
 	srv.Generic.AddPostStartHookOrDie("herd-service-accounts", func(hc genericapiserver.PostStartHookContext) error {
-		return startServiceAccountControllers(hc, srv, ctrlInformers, issuer, ca.PEM)
+		setTokenGetter(srv, ctrlInformers, issuer)
+		startWhenReady(hc, "the root CA publisher", func(ctx context.Context) error {
+			waitForPolicyInCache(ctx, srv.Informers)
+			return startRootCAPublisher(ctx, ctrlInformers, ids.client(srv.Loopback, "root-ca-cert-publisher"), ca.PEM)
+		}, policyReady)
+		return nil
 	})
 	nodes.setClient(srv.Client)
 	srv.Generic.AddPostStartHookOrDie("herd-bootstrap", func(hc genericapiserver.PostStartHookContext) error {

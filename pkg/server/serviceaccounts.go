@@ -10,6 +10,7 @@ import (
 	"k8s.io/apiserver/pkg/authentication/request/bearertoken"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 
 	saadmission "github.com/herd-project/herd/pkg/admission/serviceaccount"
 	"github.com/herd-project/herd/pkg/apiserver"
@@ -57,17 +58,21 @@ func withServiceAccounts(files pki.Files, c *apiserver.Config) (*satoken.Issuer,
 	return issuer, nil
 }
 
-// startServiceAccountControllers gives the issuer its object getter and
-// runs the root CA publisher (kube-root-ca.crt with rootCA in every
-// namespace). The getter's caches (service accounts, pods, secrets, nodes)
-// are the controllers' (ctrl, started with the controllers), which /readyz
-// does not wait for: until they have synced, a lookup the cache misses is a
-// GET.
-func startServiceAccountControllers(ctx context.Context, srv *apiserver.Server, ctrl informers.SharedInformerFactory, issuer *satoken.Issuer, rootCA []byte) error {
+// setTokenGetter gives the issuer its object getter. The getter's caches
+// (service accounts, pods, secrets, nodes) are the controllers' (ctrl,
+// started with the controllers), which /readyz does not wait for: until
+// they have synced, a lookup the cache misses is a GET.
+func setTokenGetter(srv *apiserver.Server, ctrl informers.SharedInformerFactory, issuer *satoken.Issuer) {
 	issuer.SetGetter(satoken.NewGetter(srv.Client, ctrl))
-	f := srv.Informers
-	pub := rootcacertpublisher.New(srv.Client, rootCA, f.Core().V1().Namespaces(), f.Core().V1().ConfigMaps())
-	f.Start(ctx.Done())
+}
+
+// startRootCAPublisher runs the root CA publisher (kube-root-ca.crt with
+// rootCA in every namespace) as its own identity (client) on the
+// controllers' informers, as kube-controller-manager's
+// root-ca-cert-publisher.
+func startRootCAPublisher(ctx context.Context, ctrl informers.SharedInformerFactory, client kubernetes.Interface, rootCA []byte) error {
+	pub := rootcacertpublisher.New(client, rootCA, ctrl.Core().V1().Namespaces(), ctrl.Core().V1().ConfigMaps())
+	ctrl.Start(ctx.Done())
 	go pub.Run(ctx, 2)
 	return nil
 }
