@@ -162,7 +162,23 @@ func (e *env) waitPod(name, what string, cond func(*corev1.Pod) bool) *corev1.Po
 	return nil
 }
 
+// hasEvent reports whether an event containing substr was recorded, waiting
+// up to 5 s (wall time) for it: events reach the fake recorder on their own
+// goroutine, possibly after the status the test waited for.
 func (e *env) hasEvent(substr string) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if e.recorded(substr) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (e *env) recorded(substr string) bool {
 	e.evMu.Lock()
 	defer e.evMu.Unlock()
 	for _, ev := range e.events {
