@@ -67,9 +67,6 @@ func newAPIExtensions(cfg *genericapiserver.RecommendedConfig, getter *restOptio
 	// The hooks of herd's config belong to herd's server only.
 	generic.PostStartHooks = map[string]genericapiserver.PostStartHookConfigEntry{}
 	generic.MergedResourceConfig = apiextensionsapiserver.DefaultAPIResourceConfigSource()
-	// v1beta1 has served nothing since Kubernetes 1.22: leaving it enabled
-	// only logs "Skipping API apiextensions.k8s.io/v1beta1" at every start.
-	generic.MergedResourceConfig.DisableVersions(apiextensionsv1beta1.SchemeGroupVersion)
 	generic.SkipOpenAPIInstallation = false
 
 	crdStorage := *getter.config
